@@ -1,0 +1,91 @@
+# facekit — face recognition as a pipeline of small filters.
+# make [all] | check | bench | model | install | clean
+# B=dir builds elsewhere (CI builds a sanitizer copy in build-san).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       ?= build
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
+XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null || echo -lxml2)
+CPPFLAGS += -Ilib -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 $(XML_CFLAGS)
+WARN     = -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter
+LDLIBS  += -lnetpbm -ljpeg $(XML_LIBS) -lopenblas -lz -lpthread -lm
+
+CNN_SRC  := $(sort $(wildcard lib/cnn*.c))
+FK_SRC   := $(sort $(filter-out $(CNN_SRC),$(wildcard lib/*.c)))
+CNN_OBJ  := $(CNN_SRC:%.c=$(B)/%.o)
+FK_OBJ   := $(FK_SRC:%.c=$(B)/%.o)
+PROGS    := $(patsubst cmd/%.c,$(B)/bin/%,$(sort $(wildcard cmd/*.c)))
+UNITS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(sort $(wildcard tests/unit/*.c)))
+SCRIPTS  := $(filter-out scripts/install-deps,$(sort $(wildcard scripts/*)))
+MAN1     := $(sort $(wildcard man/*.1))
+MAN3     := $(sort $(wildcard man/*.3))
+MAN5     := $(sort $(wildcard man/*.5))
+MAN7     := $(sort $(wildcard man/*.7))
+VERSION  := 0.1
+
+all: $(PROGS) $(B)/libcnn.a $(B)/libfacekit.a
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libcnn.a: $(CNN_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libfacekit.a: $(FK_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/%: $(B)/cmd/%.o $(B)/libfacekit.a $(B)/libcnn.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfacekit.a $(B)/libcnn.a $(LDLIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/libfacekit.a $(B)/libcnn.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfacekit.a $(B)/libcnn.a $(LDLIBS)
+
+units: $(UNITS)
+
+check: all units
+	tests/run $(B)
+
+lint-man:
+	@for m in man/*.[1357]; do groff -mandoc -ww -z $$m || exit 1; done
+
+bench: all
+	bench/run
+
+model: all
+	scripts/make-model
+
+$(B)/libcnn.pc: Makefile
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: libcnn' 'Description: small convolutional networks on OpenBLAS (facekit)' \
+	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lcnn' 'Libs.private: -lopenblas -lz -lpthread -lm' \
+	  'Cflags: -I$${includedir}' > $@
+
+install: all $(B)/libcnn.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(PROGS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(B)/libcnn.a $(DESTDIR)$(PREFIX)/lib
+	install -m 644 lib/cnn.h $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(B)/libcnn.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1)
+	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(PREFIX)/share/man/man3)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(PREFIX)/share/man/man7)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all units check lint-man bench model install clean
+.SECONDARY:
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,83 @@
+/* cnn.h — libcnn: small convolutional networks on OpenBLAS.
+ *
+ * A network is built from a text spec and an input shape, trained with
+ * mini-batch SGD, and saved with its class names and preprocessing settings
+ * in one checked, little-endian model file (cnnmodel(5)).  Tensors are
+ * float32 NCHW.  Library code: it never prints and never exits; a failing
+ * call returns -1 (or NULL) and leaves a message in the caller's
+ * err[CNN_ERRLEN].  See libcnn(3). */
+#ifndef CNN_H
+#define CNN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define CNN_ERRLEN 256
+
+/* the TensorFlow CIFAR-10 tutorial network; "fc N" is the class count */
+#define CNN_TUTORIAL_SPEC \
+	"conv 5 64; pool 3 2; lrn; conv 5 64; lrn; pool 3 2; fc 384; fc 192; fc N"
+
+typedef struct cnn cnn;
+
+/* training settings: kept apart from the network, the values below are the
+ * tutorial's and cnn_train_defaults() fills them in */
+typedef struct {
+	int batch;            /* 128 */
+	float lr;             /* initial learning rate, 0.1 */
+	float lr_decay;       /* factor, 0.1 */
+	long decay_steps;     /* staircase period in steps, 0 = no decay */
+	float weight_decay;   /* L2 factor on the fc layers but the last, 0.004 */
+	float ema_decay;      /* moving-average decay, 0.9999 */
+} cnn_train_opts;
+
+void cnn_train_defaults(cnn_train_opts *o);
+
+/* Build a network for c x h x w inputs and nclass classes from spec (NULL =
+ * CNN_TUTORIAL_SPEC), weights drawn from seed.  Errors name the bad part. */
+cnn *cnn_new(const char *spec, int c, int h, int w, int nclass,
+	     uint64_t seed, char *err);
+void cnn_free(cnn *net);
+
+/* what the model knows about itself */
+int cnn_nclass(const cnn *net);
+void cnn_input_shape(const cnn *net, int *c, int *h, int *w);
+const char *cnn_spec(const cnn *net);          /* normalised spec text */
+long cnn_step_count(const cnn *net);           /* training steps taken */
+long cnn_nparams(const cnn *net);
+
+/* class names (copied); NULL until set */
+int cnn_set_class_names(cnn *net, char *const *names, int n, char *err);
+const char *cnn_class_name(const cnn *net, int i);
+
+/* the preprocessing settings, an opaque string the library stores and
+ * returns unchanged (facetrain writes e.g. "stored=40 crop=32 std=1") */
+int cnn_set_prep(cnn *net, const char *prep, char *err);
+const char *cnn_prep(const cnn *net);
+
+/* One SGD step on n images x (n*c*h*w floats) with labels y[n] in
+ * [0, nclass).  Updates the weights and their moving average, advances the
+ * step count; *loss gets the batch's mean cross-entropy plus weight decay.
+ * -1 on bad arguments or a non-finite loss (the weights are then unchanged). */
+int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
+		   const int *y, int n, float *loss, char *err);
+
+/* learning rate at the current step: lr * lr_decay^floor(step/decay_steps) */
+float cnn_learning_rate(const cnn *net, const cnn_train_opts *o);
+
+/* class probabilities prob[n*nclass] for n images, with the averaged
+ * weights (ema != 0) or the raw ones */
+int cnn_predict(cnn *net, const float *x, int n, int ema, float *prob,
+		char *err);
+
+/* threads for OpenBLAS and libcnn's own loops (default 1) */
+void cnn_set_threads(int n);
+
+/* model files: the path forms write a temporary file and rename it, so a
+ * file appears whole or not at all; the FILE* forms never close f */
+int cnn_save(const cnn *net, const char *path, char *err);
+cnn *cnn_load(const char *path, char *err);
+int cnn_fsave(const cnn *net, FILE *f, char *err);
+cnn *cnn_fload(FILE *f, char *err);
+
+#endif

@@ -1,0 +1,33 @@
+/* image.h — facekit's image front end: read JPEG and netpbm, write PPM,
+ * crop, rotate and scale.  Library code: it never prints and never exits;
+ * a failing call returns -1 and leaves a message (quoting the bad value)
+ * in the caller's err[FK_ERRLEN]. */
+#ifndef FK_IMAGE_H
+#define FK_IMAGE_H
+
+#include <stdio.h>
+
+#define FK_ERRLEN 256
+#define FK_MAX_PIXELS_DEFAULT (1LL << 28)
+
+/* 8-bit RGB, row-major, 3 bytes a pixel, no padding */
+typedef struct {
+	int w, h;
+	unsigned char *px;
+} fk_image;
+
+/* Read the next image of a stream: JPEG (EXIF orientation applied; a JPEG
+ * ends the stream) or any netpbm format (PBM, PGM, PPM, PAM, plain or raw,
+ * several concatenated), chosen by the first bytes.  Grey becomes RGB and
+ * any maxval is rescaled to 255.  An image of more than max_pixels pixels is
+ * refused before memory is allocated for it.
+ * Returns 1 with *im filled (reusing im->px when big enough; start from a
+ * zeroed fk_image), 0 at a clean end of stream, -1 on error. */
+int fk_read_image(FILE *f, fk_image *im, long long max_pixels, char *err);
+
+/* Write im as raw PPM (P6, maxval 255).  0 or -1 (write error, e.g. a full disk). */
+int fk_write_ppm(FILE *f, const fk_image *im, char *err);
+
+void fk_image_free(fk_image *im);
+
+#endif
