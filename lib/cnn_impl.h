@@ -1,0 +1,19 @@
+/* cnn_impl.h — what libcnn's own files share and its users never see.
+ * The model file code (cnn_io.c) reaches the network only through these,
+ * so the network's layout can change without touching the file format. */
+#ifndef CNN_IMPL_H
+#define CNN_IMPL_H
+
+#include "cnn.h"
+
+/* the contiguous parameter blob: raw weights (ema == 0) or their moving
+ * average (ema != 0); *n gets its length in floats.  The order is the
+ * layers' order, each layer's weights then its biases. */
+float *cnn__params(cnn *net, int ema, long *n);
+
+/* the seed the network was built with (kept so a loaded network can be
+ * rebuilt before its weights are read in) */
+uint64_t cnn__seed(const cnn *net);
+void cnn__set_step(cnn *net, long step);
+
+#endif
