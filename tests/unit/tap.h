@@ -9,7 +9,7 @@
 
 static int tap_n, tap_failed;
 
-static int ok(int cond, const char *fmt, ...)
+static inline int ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
 	printf("%sok %d - ", cond ? "" : "not ", ++tap_n);
@@ -24,7 +24,7 @@ static int ok(int cond, const char *fmt, ...)
 }
 
 /* |a-b| <= tol*max(1,|a|,|b|): relative for large values, absolute near 0 */
-static int close_to(double a, double b, double tol)
+static inline int close_to(double a, double b, double tol)
 {
 	double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
 	if (m < 1)
@@ -32,7 +32,7 @@ static int close_to(double a, double b, double tol)
 	return fabs(a - b) <= tol * m;
 }
 
-static int done_testing(void)
+static inline int done_testing(void)
 {
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;
