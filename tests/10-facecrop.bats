@@ -331,3 +331,11 @@ same_within1() {
 	assert_failure 1
 	assert_output --partial "write error"
 }
+
+@test "the man page's EXAMPLES run as written" {
+	skip_without_data
+	load man-examples
+	run_man_examples "$BATS_TEST_DIRNAME/../man/facecrop.1"
+	run_man_examples "$BATS_TEST_DIRNAME/../man/lfw-boxes.1"
+	run_man_examples "$BATS_TEST_DIRNAME/../man/facekit.7"
+}

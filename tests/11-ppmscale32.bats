@@ -181,3 +181,9 @@ picture() {
 	assert_failure 1
 	assert_output --partial "write error"
 }
+
+@test "the man page's EXAMPLES run as written" {
+	skip_without_data
+	load man-examples
+	run_man_examples "$BATS_TEST_DIRNAME/../man/ppmscale32.1"
+}
