@@ -2,22 +2,11 @@
 # ppmscale32: sizes, values against netpbm's pamscale (its "pixel mixing"
 # with -linear is also exact area averaging), streams, memory, bad input.
 load helper
+load pnm
 bats_require_minimum_version 1.5.0
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
-}
-
-# the samples of a one-image netpbm file, one a line
-pixels() {
-	pnmtoplainpnm "$@" | tr -s ' \n' '\n\n' | sed '/^$/d' | tail -n +5
-}
-
-# two one-image files have the same size and samples within 1
-same_within1() {
-	[ "$(pamfile "$1" | cut -f2)" = "$(pamfile "$2" | cut -f2)" ] || return 1
-	paste <(pixels "$1") <(pixels "$2") |
-		awk '{ d = $1 - $2; if (d > 1 || d < -1) bad++ } END { exit bad > 0 }'
 }
 
 # a w x h picture with detail everywhere
