@@ -177,6 +177,21 @@ setup() {
 	same_within1 got.ppm want.ppm
 }
 
+@test "all eight EXIF orientations turn the picture as pamflip does" {
+	pamcut -width 16 -height 16 syn.ppm | pnmtojpeg -quality 100 > sq.jpg
+	jpegtopnm sq.jpg 2>/dev/null > sq.ppm
+	flips=(-null -lr -r180 -tb -transpose -cw -xform=transpose,leftright,topbottom -ccw)
+	for o in 1 2 3 4 5 6 7 8; do
+		{ head -c 2 sq.jpg
+		  printf '\377\341\000\042Exif\000\000II\052\000\010\000\000\000\001\000'
+		  printf "\\022\\001\\003\\000\\001\\000\\000\\000\\x0$o\\000\\000\\000\\000\\000\\000\\000"
+		  tail -c +3 sq.jpg; } > o$o.jpg
+		facecrop <(echo "0 0 16 16") o$o.jpg > got$o.ppm
+		pamflip "${flips[o - 1]}" sq.ppm > want$o.ppm
+		same_within1 got$o.ppm want$o.ppm || fail "orientation $o is not pamflip ${flips[o - 1]}"
+	done
+}
+
 @test "outputs are read by pamfile and pnmtopng" {
 	skip_without_data
 	# sides round(53*1.3) = 69 and round(44*1.3) = 57
