@@ -1,0 +1,98 @@
+/* prog.h — what the facekit programs share around main: messages as
+ * "prog: what is wrong", usage errors (exit 2), checked option values, and
+ * a checked close of standard output.  Header-only: each program is one
+ * file, and library code never prints or exits. */
+#ifndef FK_PROG_H
+#define FK_PROG_H
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *fk_progname = "facekit";
+
+static inline void fk_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", fk_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+#define fk_die(...) (fk_warn(__VA_ARGS__), exit(1))
+
+static inline void fk_usage(const char *usage)
+{
+	fputs(usage, stderr);
+	exit(2);
+}
+
+/* an integer option value in lo..hi, or a usage error naming it */
+static inline long fk_int_arg(const char *name, const char *s, long lo,
+			      long hi, const char *usage)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < lo || v > hi) {
+		fk_warn("%s: \"%s\" is not an integer in %ld..%ld", name, s, lo, hi);
+		fk_usage(usage);
+	}
+	return v;
+}
+
+/* a finite number in lo..hi, or a usage error naming it */
+static inline double fk_num_arg(const char *name, const char *s, double lo,
+				double hi, const char *usage)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !isfinite(v) || v < lo || v > hi) {
+		fk_warn("%s: \"%s\" is not a number in %g..%g", name, s, lo, hi);
+		fk_usage(usage);
+	}
+	return v;
+}
+
+static inline void *fk_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		fk_die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+/* open an input file, "-" being standard input */
+static inline FILE *fk_open_in(const char *path)
+{
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return stdin;
+	f = fopen(path, "rb");
+	if (!f)
+		fk_die("%s: %s", path, strerror(errno));
+	return f;
+}
+
+/* flush and close standard output; the exit status, 1 if that failed */
+static inline int fk_close_out(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		fk_warn("write error on standard output: %s", strerror(errno));
+		return 1;
+	}
+	return status;
+}
+
+#endif
