@@ -470,8 +470,8 @@ cnn *cnn_fload(FILE *f, char *err)
 		goto fail;
 	}
 	long n;
-	if (get_floats(&r, cnn__params(net, 0, &n), n, "raw weights") ||
-	    get_floats(&r, cnn__params(net, 1, &n), n, "averaged weights"))
+	float *raw = cnn__params(net, 0, &n), *ema = cnn__params(net, 1, &n);
+	if (get_floats(&r, raw, n, "raw weights") || get_floats(&r, ema, n, "averaged weights"))
 		goto fail;
 	cnn__set_step(net, (long)hd.step);
 	if (hd.nnames && cnn_set_class_names(net, hd.names, (int)hd.nnames, why) != 0) {
