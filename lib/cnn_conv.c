@@ -111,14 +111,17 @@ static void im2col(const cnn_layer *l, const float *x, float *col)
 					}
 					const float *row = xc + (long)iy * l->w;
 					int x0 = lo * s + kx - cv->pl;
-					memset(d, 0, lo * sizeof *d);
+					/* rows are short (16 in conv2): loops
+					 * beat memset/memcpy calls here */
+					for (int ox = 0; ox < lo; ox++)
+						d[ox] = 0;
 					if (s == 1)
-						memcpy(d + lo, row + x0,
-						       (hi - lo) * sizeof *d);
+						BLOCKS(j, hi - lo, d[lo + j] = row[x0 + j]);
 					else
 						for (int ox = lo; ox < hi; ox++)
 							d[ox] = row[x0 + (ox - lo) * s];
-					memset(d + hi, 0, (ow - hi) * sizeof *d);
+					for (int ox = hi; ox < ow; ox++)
+						d[ox] = 0;
 				}
 				col += (long)oh * ow;
 			}
@@ -143,8 +146,11 @@ static void col2im(const cnn_layer *l, const float *col, float *dx)
 						continue;
 					float *row = xc + (long)iy * l->w +
 						     lo * s + kx - cv->pl;
-					for (int ox = lo; ox < hi; ox++)
-						row[(ox - lo) * s] += d[ox];
+					if (s == 1)
+						BLOCKS(j, hi - lo, row[j] += d[lo + j]);
+					else
+						for (int ox = lo; ox < hi; ox++)
+							row[(ox - lo) * s] += d[ox];
 				}
 				col += (long)oh * ow;
 			}

@@ -75,11 +75,16 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 				x0 = x0 < 0 ? 0 : x0;
 				x1 = x1 > W ? W : x1;
 				int best = y0 * W + x0;
+				float m = xc[best];
+				/* without branches: the winner is data */
 				for (int iy = y0; iy < y1; iy++)
-					for (int ix = x0; ix < x1; ix++)
-						if (!(xc[iy * W + ix] <= xc[best]))
-							best = iy * W + ix;
-				yc[oy * l->ow + ox] = xc[best];
+					for (int ix = x0; ix < x1; ix++) {
+						float v = xc[iy * W + ix];
+						int win = !(v <= m);
+						best = win ? iy * W + ix : best;
+						m = win ? v : m;
+					}
+				yc[oy * l->ow + ox] = m;
 				if (arg)
 					arg[oy * l->ow + ox] = best;
 			}

@@ -50,14 +50,12 @@ int cnn__float_opt(const char *s, const char *key, float *v)
 
 void cnn__relu(float *y, long n)
 {
-	for (long i = 0; i < n; i++)
-		y[i] = y[i] < 0 ? 0 : y[i];	/* NaN passes */
+	BLOCKS(i, n, y[i] = y[i] < 0 ? 0 : y[i]);	/* NaN passes */
 }
 
 void cnn__relu_back(const float *y, float *dy, long n)
 {
-	for (long i = 0; i < n; i++)
-		dy[i] = y[i] > 0 ? dy[i] : 0;
+	BLOCKS(i, n, dy[i] = y[i] > 0 ? dy[i] : 0);
 }
 
 /* --- random numbers: splitmix64 seeds xoshiro256** (Blackman, Vigna) */
