@@ -2,9 +2,11 @@
 """torchbench.py — the TensorFlow CIFAR-10 tutorial network in PyTorch, the
 rival of libcnn in bench/train.
 
-  torchbench.py speed THREADS [STEPS]   time it, print lines as cnnbench does:
-                                        train_Tthr IMG/S, single_Tthr MS,
-                                        batch_Tthr IMG/S
+  torchbench.py speed THREADS [STEPS]   time it once, print lines as
+                                        bench/cnnbench.c does: train_Tthr
+                                        IMG/S (STEPS steps, default 3),
+                                        infer1_Tthr MS (median of 50),
+                                        infer128_Tthr IMG/S (3 batches)
   torchbench.py same LIBCNN_SO          check that libcnn (a shared build,
                                         driven through ctypes) is the same
                                         network: parameter count, logits,
@@ -96,8 +98,8 @@ def speed(threads, steps):
             net(x)
         batch = 3 * BATCH / (time.perf_counter() - t)
     print(f"train_{threads}thr {train:.1f}")
-    print(f"single_{threads}thr {single:.3f}")
-    print(f"batch_{threads}thr {batch:.1f}")
+    print(f"infer1_{threads}thr {single:.3f}")
+    print(f"infer128_{threads}thr {batch:.1f}")
 
 
 def same(so):
@@ -189,7 +191,7 @@ def same(so):
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "speed":
-        speed(int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 8)
+        speed(int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 3)
     elif len(sys.argv) == 3 and sys.argv[1] == "same":
         same(sys.argv[2])
     else:
