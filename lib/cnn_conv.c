@@ -104,12 +104,12 @@ static void im2col(const cnn_layer *l, const float *x, float *col)
 				valid(l->w, ow, s, cv->pl, kx, &lo, &hi);
 				for (int oy = 0; oy < oh; oy++) {
 					int iy = oy * s - cv->pt + ky;
-					float *d = col + (long)oy * ow;
+					float *restrict d = col + (long)oy * ow;
 					if (iy < 0 || iy >= l->h) {
 						memset(d, 0, ow * sizeof *d);
 						continue;
 					}
-					const float *row = xc + (long)iy * l->w;
+					const float *restrict row = xc + (long)iy * l->w;
 					int x0 = lo * s + kx - cv->pl;
 					/* rows are short (16 in conv2): loops
 					 * beat memset/memcpy calls here */
@@ -141,10 +141,10 @@ static void col2im(const cnn_layer *l, const float *col, float *dx)
 				valid(l->w, ow, s, cv->pl, kx, &lo, &hi);
 				for (int oy = 0; oy < oh; oy++) {
 					int iy = oy * s - cv->pt + ky;
-					const float *d = col + (long)oy * ow;
+					const float *restrict d = col + (long)oy * ow;
 					if (iy < 0 || iy >= l->h)
 						continue;
-					float *row = xc + (long)iy * l->w +
+					float *restrict row = xc + (long)iy * l->w +
 						     lo * s + kx - cv->pl;
 					if (s == 1)
 						BLOCKS(j, hi - lo, row[j] += d[lo + j]);

@@ -137,7 +137,8 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 	for (int i = 0; i < n; i++) {
 		const float *restrict xi = x + i * size;
 		float *restrict yi = y + i * size;
-		float *r = aux ? aux + 2 * i * size : ws, *u = r + size;
+		float *restrict r = aux ? aux + 2 * i * size : ws;
+		float *restrict u = r + size;
 		window_sum(ln, xi, r, l->c, hw, 1);
 		BLOCKS(j, size, r[j] = bias + alpha * r[j]);
 		powers(r, u, size, ln->beta);

@@ -53,7 +53,7 @@ void cnn__relu(float *y, long n)
 	BLOCKS(i, n, y[i] = y[i] < 0 ? 0 : y[i]);	/* NaN passes */
 }
 
-void cnn__relu_back(const float *y, float *dy, long n)
+void cnn__relu_back(const float *restrict y, float *restrict dy, long n)
 {
 	BLOCKS(i, n, dy[i] = y[i] > 0 ? dy[i] : 0);
 }
