@@ -17,16 +17,13 @@ typedef struct {
 
 static int parse(cnn_layer *l, int argc, char **argv, char *err)
 {
-	conv *cv = calloc(1, sizeof *cv);
+	conv *cv = cnn__cfg(l, sizeof *cv, err);
 	long v[3] = {0, 0, 1};
 	int npos = 0;
 	float relu = 1;
 
-	if (!cv) {
-		snprintf(err, CNN_ERRLEN_LAYER, "out of memory");
+	if (!cv)
 		return -1;
-	}
-	l->cfg = cv;
 	for (int i = 0; i < argc; i++) {
 		int r = cnn__weight_opt(l, argv[i]);
 		if (!r)

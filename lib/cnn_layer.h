@@ -60,6 +60,8 @@ extern const cnn_kind cnn_kind_conv, cnn_kind_pool, cnn_kind_lrn,
 	cnn_kind_fc;
 
 /* shared helpers */
+/* l->cfg = size zeroed bytes; NULL with err set if out of memory */
+void *cnn__cfg(cnn_layer *l, size_t size, char *err);
 /* TensorFlow SAME padding: output size and padding before */
 void cnn__same(int in, int k, int stride, int *out, int *pad_before);
 /* parse a whole number in [lo, hi]; -1 if s is not one */

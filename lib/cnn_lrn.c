@@ -24,17 +24,14 @@ static const lrn defaults = {4, 1.0f, 0.001f / 9, 0.75f};
 
 static int parse(cnn_layer *l, int argc, char **argv, char *err)
 {
-	lrn *n = malloc(sizeof *n);
+	lrn *n = cnn__cfg(l, sizeof *n, err);
 	long r;
 	float *f[3];
 	char *end;
 
-	if (!n) {
-		snprintf(err, CNN_ERRLEN_LAYER, "out of memory");
+	if (!n)
 		return -1;
-	}
 	*n = defaults;
-	l->cfg = n;
 	f[0] = &n->bias, f[1] = &n->alpha, f[2] = &n->beta;
 	if (argc > 4 || (argc > 0 && cnn__int_arg(argv[0], 0, 64, &r)))
 		goto usage;

@@ -16,14 +16,11 @@ _Static_assert(sizeof(int) == sizeof(float), "aux holds ints in floats");
 
 static int parse(cnn_layer *l, int argc, char **argv, char *err)
 {
-	pool *pl = calloc(1, sizeof *pl);
+	pool *pl = cnn__cfg(l, sizeof *pl, err);
 	long k, s;
 
-	if (!pl) {
-		snprintf(err, CNN_ERRLEN_LAYER, "out of memory");
+	if (!pl)
 		return -1;
-	}
-	l->cfg = pl;
 	if (argc != 2 || cnn__int_arg(argv[0], 1, 64, &k) ||
 	    cnn__int_arg(argv[1], 1, 64, &s)) {
 		snprintf(err, CNN_ERRLEN_LAYER,

@@ -18,6 +18,13 @@ void cnn__same(int in, int k, int stride, int *out, int *pad_before)
 	*pad_before = pad > 0 ? pad / 2 : 0;
 }
 
+void *cnn__cfg(cnn_layer *l, size_t size, char *err)
+{
+	if (!(l->cfg = calloc(1, size)))
+		snprintf(err, CNN_ERRLEN_LAYER, "out of memory");
+	return l->cfg;
+}
+
 int cnn__int_arg(const char *s, long lo, long hi, long *v)
 {
 	char *end;
