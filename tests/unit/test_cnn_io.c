@@ -267,8 +267,9 @@ static void test_round_trip(void)
 }
 
 /* train k+m steps straight, or k, save, load, m: the same bits, with the
- * learning rate stepping down in between so the step count matters */
-static void test_resume(void)
+ * learning rate stepping down in between so the step count matters; with
+ * one thread and with two (each batch then split in two parts) */
+static void test_resume(int threads)
 {
 	cnn_train_opts o;
 	cnn_train_defaults(&o);
@@ -294,8 +295,10 @@ static void test_resume(void)
 	   cnn_learning_rate(resumed, &o));
 	train(resumed, &o, M);
 	ok(cnn_step_count(resumed) == K + M, "step %ld after resuming", cnn_step_count(resumed));
-	ok(same_blob(straight, resumed, 0), "resumed raw weights bit-identical to never stopping");
-	ok(same_blob(straight, resumed, 1), "resumed averaged weights bit-identical to never stopping");
+	ok(same_blob(straight, resumed, 0), "%d thread(s): resumed raw weights bit-identical to never stopping",
+	   threads);
+	ok(same_blob(straight, resumed, 1), "%d thread(s): resumed averaged weights bit-identical to never stopping",
+	   threads);
 	cnn_free(straight);
 	cnn_free(resumed);
 }
@@ -489,6 +492,14 @@ static void test_failed_saves(void)
 	   "save into a missing directory fails: %s", err);
 	ok(cnn_save(a, path("good.bin/model.bin"), err) == -1, "save under a regular file fails: %s", err);
 
+	/* root writes anywhere, so a read-only directory only stops others */
+	mkdir(path("ro"), 0555);
+	if (geteuid() == 0)
+		ok(1, "save into a read-only directory fails # SKIP running as root");
+	else
+		ok(cnn_save(a, path("ro/model.bin"), err) == -1 && strstr(err, "Permission denied"),
+		   "save into a read-only directory fails: %s", err);
+
 	FILE *f = fopen("/dev/full", "wb");
 	ok(f && cnn_fsave(a, f, err) == -1 && strstr(err, "write failed"), "fsave to /dev/full fails: %s", err);
 	if (f)
@@ -528,7 +539,11 @@ int main(void)
 		return 1;
 	}
 	test_round_trip();
-	test_resume();
+	cnn_set_threads(1);
+	test_resume(1);
+	cnn_set_threads(2);
+	test_resume(2);
+	cnn_set_threads(1);
 	test_layout();
 	test_corrupt();
 	test_failed_saves();
