@@ -229,3 +229,10 @@ wait_rows() {
 	assert_success
 	assert_output --partial "usage: facetrain"
 }
+
+@test "the man page's EXAMPLES run as written" {
+	skip_without_data
+	load man-examples
+	run_man_examples "$BATS_TEST_DIRNAME/../man/facetrain.1"
+	run_man_examples "$BATS_TEST_DIRNAME/../man/plot-log.1"
+}
