@@ -256,6 +256,20 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 	free(perm);
 }
 
+/* the -L log, opened for appending, with a header if it is new */
+static FILE *open_log(const options *o)
+{
+	FILE *log;
+
+	if (!o->log)
+		return NULL;
+	if (!(log = fopen(o->log, "a")))
+		fk_die("%s: %s", o->log, strerror(errno));
+	if (fseek(log, 0, SEEK_END) == 0 && ftell(log) == 0)
+		fprintf(log, "# step\tloss\tlr\tseconds%s\n", o->test ? "\taccuracy" : "");
+	return log;
+}
+
 static void parse_contrast(fk_prep *p, const char *s)
 {
 	char *end;
@@ -348,24 +362,19 @@ int main(int argc, char **argv)
 	if (cnn_step_count(net) >= o.steps) {
 		fk_warn("%s has taken %ld steps already (-n %ld): nothing to do", o.model,
 			cnn_step_count(net), o.steps);
-		return 0;
+	} else {
+		if (cnn_step_count(net) > 0)
+			fk_warn("resuming %s at step %ld", o.model, cnn_step_count(net));
+		log = open_log(&o);
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		train(net, &o, &recs, o.test ? &test : NULL, log);
+		if (log && (ferror(log) | fclose(log)))
+			fk_die("%s: write error: %s", o.log, strerror(errno));
 	}
-	if (cnn_step_count(net) > 0)
-		fk_warn("resuming %s at step %ld", o.model, cnn_step_count(net));
-	if (o.log) {
-		if (!(log = fopen(o.log, "a")))
-			fk_die("%s: %s", o.log, strerror(errno));
-		if (fseek(log, 0, SEEK_END) == 0 && ftell(log) == 0)
-			fprintf(log, "# step\tloss\tlr\tseconds%s\n", o.test ? "\taccuracy" : "");
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	train(net, &o, &recs, o.test ? &test : NULL, log);
-	if (log && (ferror(log) | fclose(log)))
-		fk_die("%s: write error: %s", o.log, strerror(errno));
 	cnn_free(net);
 	fk_records_close(&recs);
 	if (o.test)
