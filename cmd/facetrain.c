@@ -77,6 +77,9 @@ static char **read_labels(const char *path, int *n)
 		line[len] = '\0';
 		if (len == 0)
 			fk_die("%s:%d: empty class name", path, k + 1);
+		if (strpbrk(line, " \t"))
+			fk_die("%s:%d: class name \"%s\" has a blank (names are one word, as faceclassify prints them in columns)",
+			       path, k + 1, line);
 		if (k == 256)
 			fk_die("%s:%d: more than 256 classes (labels are one byte)", path,
 			       k + 1);

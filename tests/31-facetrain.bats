@@ -220,6 +220,10 @@ wait_rows() {
 	run facetrain -o m.bin -l gap.txt one.bin
 	assert_failure 1
 	assert_output --partial "gap.txt:2: empty class name"
+	printf 'a b\nc\n' > blank.txt
+	run facetrain -o m.bin -l blank.txt one.bin
+	assert_failure 1
+	assert_output --partial 'blank.txt:1: class name "a b" has a blank'
 	run facetrain -l gap.txt one.bin
 	assert_failure 2
 	assert_output --partial "-o MODEL is required"
