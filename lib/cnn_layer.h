@@ -93,17 +93,26 @@ void cnn__print_weight_opts(const cnn_layer *l, char *buf, size_t size);
 
 /* d[i] = 0, d[i] = s[i] and d[i] += s[i] for short runs (im2col's rows
  * are 16 floats in conv2): 4 at a time, where a call to memset or memcpy
- * would cost more than the work (the compiler turns plain loops into
- * such calls) */
+ * would cost more than the work.  The compiler turns even these loops
+ * into such calls; the empty asm (a compiler barrier) stops it. */
+#if defined(__GNUC__)
+#define CNN_KEEP_LOOP() __asm__ volatile("" ::: "memory")
+#else
+#define CNN_KEEP_LOOP()
+#endif
 static inline void cnn__zero(float *d, long n)
 {
 	long i = 0;
 #ifdef __SSE__
-	for (; i + 4 <= n; i += 4)
+	for (; i + 4 <= n; i += 4) {
 		_mm_storeu_ps(d + i, _mm_setzero_ps());
+		CNN_KEEP_LOOP();
+	}
 #endif
-	for (; i < n; i++)
+	for (; i < n; i++) {
 		d[i] = 0;
+		CNN_KEEP_LOOP();
+	}
 }
 
 static inline void cnn__copy(float *restrict d, const float *restrict s,
@@ -111,11 +120,15 @@ static inline void cnn__copy(float *restrict d, const float *restrict s,
 {
 	long i = 0;
 #ifdef __SSE__
-	for (; i + 4 <= n; i += 4)
+	for (; i + 4 <= n; i += 4) {
 		_mm_storeu_ps(d + i, _mm_loadu_ps(s + i));
+		CNN_KEEP_LOOP();
+	}
 #endif
-	for (; i < n; i++)
+	for (; i < n; i++) {
 		d[i] = s[i];
+		CNN_KEEP_LOOP();
+	}
 }
 
 static inline void cnn__add(float *restrict d, const float *restrict s,
