@@ -609,8 +609,11 @@ int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
 	}
 	if (!cnn__grad(net, o->weight_decay, x, y, n, &l, err))
 		return -1;
-	/* TensorFlow's ExponentialMovingAverage(decay, num_updates) reads
-	 * the global step after the step's increment */
+	/* the average of the updated weights, with TensorFlow's warm-up
+	 * min(decay, (1 + step)/(10 + step)) at the step count after this
+	 * step (the tutorial's train() runs the average beside
+	 * apply_gradients, which advances global_step; in the versions that
+	 * order them the average follows the update) */
 	k = (1.0 + net->step + 1) / (10.0 + net->step + 1);
 	s.ema = k < o->ema_decay ? k : o->ema_decay;
 	cnn__parallel(cnn__threads(), update_part, &s);
