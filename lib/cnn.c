@@ -433,9 +433,11 @@ static void run_part(void *arg, int part, int nparts)
 	for (int i = 0; i < net->nl; i++) {
 		cnn_layer *l = &net->l[i];
 		const float *in = i ? net->act[i - 1] + lo * in_size(l) : x;
+		/* no backward follows: nothing to keep */
 		l->kind->forward(l, jb->p + l->off, in,
 				 net->act[i] + lo * out_size(l),
-				 net->aux[i] + lo * l->aux, ws, m);
+				 jb->y ? net->aux[i] + lo * l->aux : NULL, ws,
+				 m);
 	}
 	if (!jb->y)
 		return;
