@@ -103,19 +103,19 @@ static void valid(int w, int ow, int s, int pl, int kx, int *lo, int *hi)
  * 0 outside the image.  With col2im below, the bulk of conv's own time:
  * each row is a zeroed margin, a copy (strided unless s = 1), a margin. */
 static void im2col(const cnn_layer *l, const float *x, float *col, int c0,
-		   int c1)
+		   int c1, int oy0, int oy1)
 {
 	const conv *cv = l->cfg;
-	int k = cv->k, s = cv->stride, oh = l->oh, ow = l->ow, lo, hi;
+	int k = cv->k, s = cv->stride, ow = l->ow, lo, hi;
 
 	for (int ci = c0; ci < c1; ci++)
 		for (int ky = 0; ky < k; ky++)
 			for (int kx = 0; kx < k; kx++) {
 				const float *xc = x + (long)ci * l->h * l->w;
 				valid(l->w, ow, s, cv->pl, kx, &lo, &hi);
-				for (int oy = 0; oy < oh; oy++) {
+				for (int oy = oy0; oy < oy1; oy++) {
 					int iy = oy * s - cv->pt + ky;
-					float *restrict d = col + (long)oy * ow;
+					float *restrict d = col + (long)(oy - oy0) * ow;
 					if (iy < 0 || iy >= l->h) {
 						cnn__zero(d, ow);
 						continue;
@@ -130,7 +130,7 @@ static void im2col(const cnn_layer *l, const float *x, float *col, int c0,
 							d[ox] = row[x0 + (ox - lo) * s];
 					cnn__zero(d + hi, ow - hi);
 				}
-				col += (long)oh * ow;
+				col += (long)(oy1 - oy0) * ow;
 			}
 }
 
@@ -166,30 +166,63 @@ static void col2im(const cnn_layer *l, const float *col, float *dx, int c0,
 			}
 }
 
-static void forward(const cnn_layer *l, const float *p, const float *x,
-		    float *y, float *aux, float *ws, int n)
+/* output rows oy0..oy1-1 of one image */
+static void forward_rows(const cnn_layer *l, const float *p, const float *x,
+			 float *y, float *ws, int oy0, int oy1)
 {
 	const conv *cv = l->cfg;
 	int kk = cv->k * cv->k;
-	long hw = (long)l->oh * l->ow, in = (long)l->c * l->h * l->w;
-	long out = l->oc * hw, ld = (long)l->c * kk;
+	long hw = (long)l->oh * l->ow, ld = (long)l->c * kk;
+	long nr = (long)(oy1 - oy0) * l->ow;
 	const float *b = p + l->nw;
 
+	y += (long)oy0 * l->ow;
+	for (int f = 0; f < l->oc; f++) {
+		float *restrict yf = y + f * hw, bf = b[f];
+		BLOCKS(j, nr, yf[j] = bf);
+	}
+	for (int c0 = 0; c0 < l->c; c0 += cv->chunk) {
+		int c1 = c0 + cv->chunk < l->c ? c0 + cv->chunk : l->c;
+		im2col(l, x, ws, c0, c1, oy0, oy1);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->oc,
+			    nr, (c1 - c0) * kk, 1, p + c0 * kk, ld, ws, nr, 1,
+			    y, hw);
+	}
+	if (cv->relu)
+		for (int f = 0; f < l->oc; f++)
+			cnn__relu(y + f * hw, nr);
+}
+
+typedef struct {
+	const cnn_layer *l;
+	const float *p, *x;
+	float *y, *ws;
+} rows_job;
+
+static void rows_part(void *arg, int part, int nparts)
+{
+	const rows_job *j = arg;
+	int oh = j->l->oh;
+
+	forward_rows(j->l, j->p, j->x, j->y, j->ws + part * j->l->ws,
+		     oh * part / nparts, oh * (part + 1) / nparts);
+}
+
+/* with threads to spare (a lone image), each thread takes a band of
+ * output rows: its own im2col rows, its own GEMM columns */
+static void forward(const cnn_layer *l, const float *p, const float *x,
+		    float *y, float *aux, float *ws, int n)
+{
+	long in = (long)l->c * l->h * l->w, out = (long)l->oc * l->oh * l->ow;
+	int t = l->inner < l->oh ? l->inner : l->oh;
+
 	for (int i = 0; i < n; i++) {
-		float *yi = y + i * out;
-		for (int f = 0; f < l->oc; f++) {
-			float *restrict yf = yi + f * hw, bf = b[f];
-			BLOCKS(j, hw, yf[j] = bf);
-		}
-		for (int c0 = 0; c0 < l->c; c0 += cv->chunk) {
-			int c1 = c0 + cv->chunk < l->c ? c0 + cv->chunk : l->c;
-			im2col(l, x + i * in, ws, c0, c1);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-				    l->oc, hw, (c1 - c0) * kk, 1, p + c0 * kk,
-				    ld, ws, hw, 1, yi, hw);
-		}
-		if (cv->relu)
-			cnn__relu(yi, out);
+		rows_job j = {l, p, x + i * in, y + i * out, ws};
+		if (t > 1)
+			cnn__parallel(t, rows_part, &j);
+		else
+			forward_rows(l, p, x + i * in, y + i * out, ws, 0,
+				     l->oh);
 	}
 }
 
@@ -216,7 +249,7 @@ static void backward(const cnn_layer *l, const float *p, const float *x,
 		for (int c0 = 0; c0 < l->c; c0 += cv->chunk) {
 			int c1 = c0 + cv->chunk < l->c ? c0 + cv->chunk : l->c;
 			long rows = (long)(c1 - c0) * kk;
-			im2col(l, x + i * in, ws, c0, c1);
+			im2col(l, x + i * in, ws, c0, c1, 0, l->oh);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
 				    l->oc, rows, hw, 1, dyi, hw, ws, hw, 1,
 				    dp + c0 * kk, ld);

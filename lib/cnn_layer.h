@@ -35,6 +35,8 @@ struct cnn_layer {
 	int decay;            /* weights take the L2 weight decay */
 	long ws;              /* scratch floats needed per call for one image */
 	long aux;             /* floats kept from forward to backward per image */
+	int inner;            /* threads forward may use within a call, each
+				 with its own ws (set by cnn.c per call) */
 };
 
 typedef struct cnn_kind {
