@@ -1,7 +1,7 @@
 /* cnn_conv.c — 2-D convolution, k x k, any stride, TensorFlow SAME
  * padding, bias, ReLU fused (spec: conv KERNEL FILTERS [STRIDE] [relu=0]
  * [std=X] [bias=X]).  Each image is unrolled by im2col into a
- * (c*k*k) x (oh*ow) matrix, so the convolution is one GEMM per image:
+ * (c*k*k) x (oh*ow) matrix, so the convolution is a GEMM per image:
  * y[f x oh*ow] = W[f x c*k*k] * col.  Weights are [f][c][k][k]. */
 #include <cblas.h>
 #include <stdio.h>
@@ -13,7 +13,14 @@
 typedef struct {
 	int k, f, stride, relu;
 	int pt, pl;	/* SAME padding before, rows and columns */
+	int chunk;	/* input channels unrolled at a time */
 } conv;
+
+/* im2col's matrix for a whole image is larger than the L2 cache (1.6 MB
+ * in conv2), so it went out to memory and back.  Unrolled a few input
+ * channels at a time, each piece is multiplied while still in cache:
+ * y += W[:, piece] * col(piece).  At most this many floats a piece: */
+#define PIECE 98304
 
 static int parse(cnn_layer *l, int argc, char **argv, char *err)
 {
@@ -57,7 +64,13 @@ static int make(cnn_layer *l, char *err)
 		l->std = 0.05f;
 	if (!l->bias_given)
 		l->bias = l->first ? 0 : 0.1f;
-	l->ws = 2 * kk * l->oh * l->ow;	/* col, and dcol in backward */
+	{
+		long per = (long)cv->k * cv->k * l->oh * l->ow;
+		int pieces, most = PIECE / per > 0 ? PIECE / per : 1;
+		pieces = (l->c + most - 1) / most;
+		cv->chunk = (l->c + pieces - 1) / pieces;
+		l->ws = 2 * cv->chunk * per;	/* col; dcol in backward */
+	}
 	l->aux = 0;
 	return 0;
 }
@@ -89,49 +102,49 @@ static void valid(int w, int ow, int s, int pl, int kx, int *lo, int *hi)
 /* col[(ci*k + ky)*k + kx][oy*ow + ox] = x[ci][oy*s - pt + ky][ox*s - pl + kx],
  * 0 outside the image.  With col2im below, the bulk of conv's own time:
  * each row is a zeroed margin, a copy (strided unless s = 1), a margin. */
-static void im2col(const cnn_layer *l, const float *x, float *col)
+static void im2col(const cnn_layer *l, const float *x, float *col, int c0,
+		   int c1, int oy0, int oy1)
 {
 	const conv *cv = l->cfg;
-	int k = cv->k, s = cv->stride, oh = l->oh, ow = l->ow, lo, hi;
+	int k = cv->k, s = cv->stride, ow = l->ow, lo, hi;
 
-	for (int ci = 0; ci < l->c; ci++)
+	for (int ci = c0; ci < c1; ci++)
 		for (int ky = 0; ky < k; ky++)
 			for (int kx = 0; kx < k; kx++) {
 				const float *xc = x + (long)ci * l->h * l->w;
 				valid(l->w, ow, s, cv->pl, kx, &lo, &hi);
-				for (int oy = 0; oy < oh; oy++) {
+				for (int oy = oy0; oy < oy1; oy++) {
 					int iy = oy * s - cv->pt + ky;
-					float *restrict d = col + (long)oy * ow;
+					float *restrict d = col + (long)(oy - oy0) * ow;
 					if (iy < 0 || iy >= l->h) {
-						memset(d, 0, ow * sizeof *d);
+						cnn__zero(d, ow);
 						continue;
 					}
 					const float *restrict row = xc + (long)iy * l->w;
 					int x0 = lo * s + kx - cv->pl;
-					/* rows are short (16 in conv2): loops
-					 * beat memset/memcpy calls here */
-					for (int ox = 0; ox < lo; ox++)
-						d[ox] = 0;
+					cnn__zero(d, lo);
 					if (s == 1)
-						BLOCKS(j, hi - lo, d[lo + j] = row[x0 + j]);
+						cnn__copy(d + lo, row + x0, hi - lo);
 					else
 						for (int ox = lo; ox < hi; ox++)
 							d[ox] = row[x0 + (ox - lo) * s];
-					for (int ox = hi; ox < ow; ox++)
-						d[ox] = 0;
+					cnn__zero(d + hi, ow - hi);
 				}
-				col += (long)oh * ow;
+				col += (long)(oy1 - oy0) * ow;
 			}
 }
 
-/* the adjoint of im2col: dx = sum of col's entries at their sources */
-static void col2im(const cnn_layer *l, const float *col, float *dx)
+/* the adjoint of im2col: dx's channels c0..c1-1 = sum of col's entries at
+ * their sources */
+static void col2im(const cnn_layer *l, const float *col, float *dx, int c0,
+		   int c1)
 {
 	const conv *cv = l->cfg;
 	int k = cv->k, s = cv->stride, oh = l->oh, ow = l->ow, lo, hi;
+	long plane = (long)l->h * l->w;
 
-	memset(dx, 0, (long)l->c * l->h * l->w * sizeof *dx);
-	for (int ci = 0; ci < l->c; ci++)
+	memset(dx + c0 * plane, 0, (c1 - c0) * plane * sizeof *dx);
+	for (int ci = c0; ci < c1; ci++)
 		for (int ky = 0; ky < k; ky++)
 			for (int kx = 0; kx < k; kx++) {
 				float *xc = dx + (long)ci * l->h * l->w;
@@ -144,7 +157,7 @@ static void col2im(const cnn_layer *l, const float *col, float *dx)
 					float *restrict row = xc + (long)iy * l->w +
 						     lo * s + kx - cv->pl;
 					if (s == 1)
-						BLOCKS(j, hi - lo, row[j] += d[lo + j]);
+						cnn__add(row, d + lo, hi - lo);
 					else
 						for (int ox = lo; ox < hi; ox++)
 							row[(ox - lo) * s] += d[ox];
@@ -153,24 +166,63 @@ static void col2im(const cnn_layer *l, const float *col, float *dx)
 			}
 }
 
+/* output rows oy0..oy1-1 of one image */
+static void forward_rows(const cnn_layer *l, const float *p, const float *x,
+			 float *y, float *ws, int oy0, int oy1)
+{
+	const conv *cv = l->cfg;
+	int kk = cv->k * cv->k;
+	long hw = (long)l->oh * l->ow, ld = (long)l->c * kk;
+	long nr = (long)(oy1 - oy0) * l->ow;
+	const float *b = p + l->nw;
+
+	y += (long)oy0 * l->ow;
+	for (int f = 0; f < l->oc; f++) {
+		float *restrict yf = y + f * hw, bf = b[f];
+		BLOCKS(j, nr, yf[j] = bf);
+	}
+	for (int c0 = 0; c0 < l->c; c0 += cv->chunk) {
+		int c1 = c0 + cv->chunk < l->c ? c0 + cv->chunk : l->c;
+		im2col(l, x, ws, c0, c1, oy0, oy1);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->oc,
+			    nr, (c1 - c0) * kk, 1, p + c0 * kk, ld, ws, nr, 1,
+			    y, hw);
+	}
+	if (cv->relu)
+		for (int f = 0; f < l->oc; f++)
+			cnn__relu(y + f * hw, nr);
+}
+
+typedef struct {
+	const cnn_layer *l;
+	const float *p, *x;
+	float *y, *ws;
+} rows_job;
+
+static void rows_part(void *arg, int part, int nparts)
+{
+	const rows_job *j = arg;
+	int oh = j->l->oh;
+
+	forward_rows(j->l, j->p, j->x, j->y, j->ws + part * j->l->ws,
+		     oh * part / nparts, oh * (part + 1) / nparts);
+}
+
+/* with threads to spare (a lone image), each thread takes a band of
+ * output rows: its own im2col rows, its own GEMM columns */
 static void forward(const cnn_layer *l, const float *p, const float *x,
 		    float *y, float *aux, float *ws, int n)
 {
-	const conv *cv = l->cfg;
-	long kk = (long)l->c * cv->k * cv->k, hw = (long)l->oh * l->ow;
-	long in = (long)l->c * l->h * l->w, out = l->oc * hw;
-	const float *b = p + l->nw;
+	long in = (long)l->c * l->h * l->w, out = (long)l->oc * l->oh * l->ow;
+	int t = l->inner < l->oh ? l->inner : l->oh;
 
 	for (int i = 0; i < n; i++) {
-		float *yi = y + i * out;
-		im2col(l, x + i * in, ws);
-		for (int f = 0; f < l->oc; f++)
-			for (long j = 0; j < hw; j++)
-				yi[f * hw + j] = b[f];
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-			    l->oc, hw, kk, 1, p, kk, ws, hw, 1, yi, hw);
-		if (cv->relu)
-			cnn__relu(yi, out);
+		rows_job j = {l, p, x + i * in, y + i * out, ws};
+		if (t > 1)
+			cnn__parallel(t, rows_part, &j);
+		else
+			forward_rows(l, p, x + i * in, y + i * out, ws, 0,
+				     l->oh);
 	}
 }
 
@@ -179,9 +231,10 @@ static void backward(const cnn_layer *l, const float *p, const float *x,
 		     float *dp, float *ws, int n)
 {
 	const conv *cv = l->cfg;
-	long kk = (long)l->c * cv->k * cv->k, hw = (long)l->oh * l->ow;
-	long in = (long)l->c * l->h * l->w, out = l->oc * hw;
-	float *db = dp + l->nw, *dcol = ws + kk * hw;
+	int kk = cv->k * cv->k;
+	long hw = (long)l->oh * l->ow, in = (long)l->c * l->h * l->w;
+	long out = l->oc * hw, ld = (long)l->c * kk;
+	float *db = dp + l->nw, *dcol = ws + (long)cv->chunk * kk * hw;
 
 	for (int i = 0; i < n; i++) {
 		float *dyi = dy + i * out;
@@ -193,14 +246,20 @@ static void backward(const cnn_layer *l, const float *p, const float *x,
 				s += dyi[f * hw + j];
 			db[f] += s;
 		}
-		im2col(l, x + i * in, ws);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-			    l->oc, kk, hw, 1, dyi, hw, ws, hw, 1, dp, kk);
-		if (!dx)
-			continue;
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-			    kk, hw, l->oc, 1, p, kk, dyi, hw, 0, dcol, hw);
-		col2im(l, dcol, dx + i * in);
+		for (int c0 = 0; c0 < l->c; c0 += cv->chunk) {
+			int c1 = c0 + cv->chunk < l->c ? c0 + cv->chunk : l->c;
+			long rows = (long)(c1 - c0) * kk;
+			im2col(l, x + i * in, ws, c0, c1, 0, l->oh);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+				    l->oc, rows, hw, 1, dyi, hw, ws, hw, 1,
+				    dp + c0 * kk, ld);
+			if (!dx)
+				continue;
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+				    rows, hw, l->oc, 1, p + c0 * kk, ld, dyi, hw,
+				    0, dcol, hw);
+			col2im(l, dcol, dx + i * in, c0, c1);
+		}
 	}
 }
 
