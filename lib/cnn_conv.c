@@ -22,6 +22,20 @@ typedef struct {
  * y += W[:, piece] * col(piece).  At most this many floats a piece: */
 #define PIECE 98304
 
+/* the padded extent that the windows cover: (oh-1)*s + k rows and
+ * (ow-1)*s + k columns */
+static int padded_h(const cnn_layer *l)
+{
+	const conv *cv = l->cfg;
+	return (l->oh - 1) * cv->stride + cv->k;
+}
+
+static int padded_w(const cnn_layer *l)
+{
+	const conv *cv = l->cfg;
+	return (l->ow - 1) * cv->stride + cv->k;
+}
+
 static int parse(cnn_layer *l, int argc, char **argv, char *err)
 {
 	conv *cv = cnn__cfg(l, sizeof *cv, err);
@@ -69,7 +83,9 @@ static int make(cnn_layer *l, char *err)
 		int pieces, most = PIECE / per > 0 ? PIECE / per : 1;
 		pieces = (l->c + most - 1) / most;
 		cv->chunk = (l->c + pieces - 1) / pieces;
-		l->ws = 2 * cv->chunk * per;	/* col; dcol in backward */
+		/* col; dcol in backward; the padded input (or dx) */
+		l->ws = 2 * cv->chunk * per + (long)cv->chunk *
+			padded_h(l) * padded_w(l);
 	}
 	l->aux = 0;
 	return 0;
@@ -87,83 +103,87 @@ static void print(const cnn_layer *l, char *buf, size_t size)
 	cnn__print_weight_opts(l, buf, size);
 }
 
-/* the output columns ox whose input column ox*s - pl + kx lies inside
- * 0..w-1: [*lo, *hi) */
-static void valid(int w, int ow, int s, int pl, int kx, int *lo, int *hi)
-{
-	int a = pl - kx, b = w + pl - kx;	/* need a <= ox*s < b */
-
-	*lo = a <= 0 ? 0 : (a + s - 1) / s;
-	*hi = b <= 0 ? 0 : (b + s - 1) / s;
-	*hi = *hi > ow ? ow : *hi;
-	*lo = *lo > *hi ? *hi : *lo;
-}
-
-/* col[(ci*k + ky)*k + kx][oy*ow + ox] = x[ci][oy*s - pt + ky][ox*s - pl + kx],
- * 0 outside the image.  With col2im below, the bulk of conv's own time:
- * each row is a zeroed margin, a copy (strided unless s = 1), a margin. */
-static void im2col(const cnn_layer *l, const float *x, float *col, int c0,
-		   int c1, int oy0, int oy1)
+/* pad[ci - c0][py][px] = x[ci][py - pt][px - pl], 0 outside the image:
+ * copied once, so that im2col's rows need no bounds tests */
+static void pad(const cnn_layer *l, const float *x, float *pad, int c0,
+		int c1)
 {
 	const conv *cv = l->cfg;
-	int k = cv->k, s = cv->stride, ow = l->ow, lo, hi;
+	int ph = padded_h(l), pw = padded_w(l);
+	int n = pw - cv->pl < l->w ? pw - cv->pl : l->w;	/* copied */
 
 	for (int ci = c0; ci < c1; ci++)
-		for (int ky = 0; ky < k; ky++)
-			for (int kx = 0; kx < k; kx++) {
-				const float *xc = x + (long)ci * l->h * l->w;
-				valid(l->w, ow, s, cv->pl, kx, &lo, &hi);
-				for (int oy = oy0; oy < oy1; oy++) {
-					int iy = oy * s - cv->pt + ky;
-					float *restrict d = col + (long)(oy - oy0) * ow;
-					if (iy < 0 || iy >= l->h) {
-						cnn__zero(d, ow);
-						continue;
-					}
-					const float *restrict row = xc + (long)iy * l->w;
-					int x0 = lo * s + kx - cv->pl;
-					cnn__zero(d, lo);
-					if (s == 1)
-						cnn__copy(d + lo, row + x0, hi - lo);
-					else
-						for (int ox = lo; ox < hi; ox++)
-							d[ox] = row[x0 + (ox - lo) * s];
-					cnn__zero(d + hi, ow - hi);
-				}
-				col += (long)(oy1 - oy0) * ow;
+		for (int py = 0; py < ph; py++, pad += pw) {
+			int iy = py - cv->pt;
+			if (iy < 0 || iy >= l->h) {
+				cnn__zero(pad, pw);
+				continue;
 			}
+			cnn__zero(pad, cv->pl);
+			cnn__copy(pad + cv->pl, x + ((long)ci * l->h + iy) *
+				  l->w, n);
+			cnn__zero(pad + cv->pl + n, pw - cv->pl - n);
+		}
 }
 
-/* the adjoint of im2col: dx's channels c0..c1-1 = sum of col's entries at
- * their sources */
-static void col2im(const cnn_layer *l, const float *col, float *dx, int c0,
-		   int c1)
+/* col[(ci*k + ky)*k + kx][(oy - oy0)*ow + ox] = pad[ci][oy*s + ky][ox*s + kx]
+ * for channels c0..c1-1 (pad holds just those) and rows oy0..oy1-1 */
+static void im2col(const cnn_layer *l, const float *pad, float *col,
+		   int c0, int c1, int oy0, int oy1)
 {
 	const conv *cv = l->cfg;
-	int k = cv->k, s = cv->stride, oh = l->oh, ow = l->ow, lo, hi;
-	long plane = (long)l->h * l->w;
+	int k = cv->k, s = cv->stride, ow = l->ow;
+	int ph = padded_h(l), pw = padded_w(l);
 
-	memset(dx + c0 * plane, 0, (c1 - c0) * plane * sizeof *dx);
-	for (int ci = c0; ci < c1; ci++)
+	for (int ci = 0; ci < c1 - c0; ci++)
 		for (int ky = 0; ky < k; ky++)
-			for (int kx = 0; kx < k; kx++) {
-				float *xc = dx + (long)ci * l->h * l->w;
-				valid(l->w, ow, s, cv->pl, kx, &lo, &hi);
-				for (int oy = 0; oy < oh; oy++) {
-					int iy = oy * s - cv->pt + ky;
-					const float *restrict d = col + (long)oy * ow;
-					if (iy < 0 || iy >= l->h)
-						continue;
-					float *restrict row = xc + (long)iy * l->w +
-						     lo * s + kx - cv->pl;
+			for (int kx = 0; kx < k; kx++)
+				for (int oy = oy0; oy < oy1; oy++, col += ow) {
+					const float *src = pad + ((long)ci * ph +
+						oy * s + ky) * pw + kx;
 					if (s == 1)
-						cnn__add(row, d + lo, hi - lo);
+						cnn__copy(col, src, ow);
 					else
-						for (int ox = lo; ox < hi; ox++)
-							row[(ox - lo) * s] += d[ox];
+						for (int ox = 0; ox < ow; ox++)
+							col[ox] = src[ox * s];
 				}
-				col += (long)oh * ow;
+}
+
+/* the adjoint of im2col then pad: dx's channels c0..c1-1 from col, by way
+ * of a padded buffer dpad */
+static void col2im(const cnn_layer *l, const float *col, float *dpad,
+		   float *dx, int c0, int c1)
+{
+	const conv *cv = l->cfg;
+	int k = cv->k, s = cv->stride, oh = l->oh, ow = l->ow;
+	int ph = padded_h(l), pw = padded_w(l);
+
+	cnn__zero(dpad, (long)(c1 - c0) * ph * pw);
+	for (int ci = 0; ci < c1 - c0; ci++)
+		for (int ky = 0; ky < k; ky++)
+			for (int kx = 0; kx < k; kx++)
+				for (int oy = 0; oy < oh; oy++, col += ow) {
+					float *dst = dpad + ((long)ci * ph +
+						oy * s + ky) * pw + kx;
+					if (s == 1)
+						cnn__add(dst, col, ow);
+					else
+						for (int ox = 0; ox < ow; ox++)
+							dst[ox * s] += col[ox];
+				}
+	for (int ci = c0; ci < c1; ci++)
+		for (int iy = 0; iy < l->h; iy++) {
+			float *d = dx + ((long)ci * l->h + iy) * l->w;
+			int py = iy + cv->pt;
+			int n = pw - cv->pl < l->w ? pw - cv->pl : l->w;
+			if (py >= ph) {	/* below every window */
+				cnn__zero(d, l->w);
+				continue;
 			}
+			cnn__copy(d, dpad + ((long)(ci - c0) * ph + py) * pw +
+				  cv->pl, n);
+			cnn__zero(d + n, l->w - n);
+		}
 }
 
 /* output rows oy0..oy1-1 of one image */
@@ -175,6 +195,7 @@ static void forward_rows(const cnn_layer *l, const float *p, const float *x,
 	long hw = (long)l->oh * l->ow, ld = (long)l->c * kk;
 	long nr = (long)(oy1 - oy0) * l->ow;
 	const float *b = p + l->nw;
+	float *pads = ws + 2 * cv->chunk * kk * hw;
 
 	y += (long)oy0 * l->ow;
 	for (int f = 0; f < l->oc; f++) {
@@ -183,7 +204,8 @@ static void forward_rows(const cnn_layer *l, const float *p, const float *x,
 	}
 	for (int c0 = 0; c0 < l->c; c0 += cv->chunk) {
 		int c1 = c0 + cv->chunk < l->c ? c0 + cv->chunk : l->c;
-		im2col(l, x, ws, c0, c1, oy0, oy1);
+		pad(l, x, pads, c0, c1);
+		im2col(l, pads, ws, c0, c1, oy0, oy1);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->oc,
 			    nr, (c1 - c0) * kk, 1, p + c0 * kk, ld, ws, nr, 1,
 			    y, hw);
@@ -235,6 +257,7 @@ static void backward(const cnn_layer *l, const float *p, const float *x,
 	long hw = (long)l->oh * l->ow, in = (long)l->c * l->h * l->w;
 	long out = l->oc * hw, ld = (long)l->c * kk;
 	float *db = dp + l->nw, *dcol = ws + (long)cv->chunk * kk * hw;
+	float *pads = dcol + (long)cv->chunk * kk * hw;
 
 	for (int i = 0; i < n; i++) {
 		float *dyi = dy + i * out;
@@ -249,7 +272,8 @@ static void backward(const cnn_layer *l, const float *p, const float *x,
 		for (int c0 = 0; c0 < l->c; c0 += cv->chunk) {
 			int c1 = c0 + cv->chunk < l->c ? c0 + cv->chunk : l->c;
 			long rows = (long)(c1 - c0) * kk;
-			im2col(l, x + i * in, ws, c0, c1, 0, l->oh);
+			pad(l, x + i * in, pads, c0, c1);
+			im2col(l, pads, ws, c0, c1, 0, l->oh);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
 				    l->oc, rows, hw, 1, dyi, hw, ws, hw, 1,
 				    dp + c0 * kk, ld);
@@ -258,7 +282,7 @@ static void backward(const cnn_layer *l, const float *p, const float *x,
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
 				    rows, hw, l->oc, 1, p + c0 * kk, ld, dyi, hw,
 				    0, dcol, hw);
-			col2im(l, dcol, dx + i * in, c0, c1);
+			col2im(l, dcol, pads, dx + i * in, c0, c1);
 		}
 	}
 }

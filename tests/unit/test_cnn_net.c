@@ -373,6 +373,24 @@ static void test_predict_threads(void)
 	cnn_set_threads(1);
 	free(x);
 	cnn_free(net);
+
+	/* more images than one pass takes (256): the same as one by one */
+	int n = 300;
+	float *big = malloc(n * 192 * 4), *pa = malloc(n * 4 * 4), pb[4];
+	net = cnn_new("conv 3 4; pool 3 2; fc N", 3, 8, 8, 4, 2, err);
+	for (int i = 0; i < n * 192; i++)
+		big[i] = rnd();
+	r = cnn_predict(net, big, n, 1, pa, err);
+	worst = 0;
+	for (int i = 0; i < n; i++) {
+		r |= cnn_predict(net, big + i * 192, 1, 1, pb, err);
+		for (int k = 0; k < 4; k++)
+			worst = fmax(worst, fabs(pa[i * 4 + k] - pb[k]));
+	}
+	ok(!r && worst < 1e-6, "300 images at once give what they give one by "
+	   "one (worst %.2g)", worst);
+	free(big), free(pa);
+	cnn_free(net);
 }
 
 int main(void)
