@@ -167,3 +167,11 @@ const char *fk_record_where(const fk_records *r, long i, long *index)
 	*index = i - rf->first;
 	return rf->path;
 }
+
+long fk_records_bad_label(const fk_records *r, int nclass)
+{
+	for (long i = 0; i < r->count; i++)
+		if (fk_record(r, i)[0] >= nclass)
+			return i;
+	return -1;
+}

@@ -46,6 +46,8 @@ int fk_records_open(fk_records *r, char *const *paths, int npath, int side,
 void fk_records_close(fk_records *r);
 /* record i of the set (0 <= i < count) */
 const unsigned char *fk_record(const fk_records *r, long i);
+/* the first record whose label is nclass or more, or -1 if none is */
+long fk_records_bad_label(const fk_records *r, int nclass);
 /* where record i comes from: its file name and its index in that file */
 const char *fk_record_where(const fk_records *r, long i, long *index);
 

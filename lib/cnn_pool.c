@@ -1,0 +1,154 @@
+/* cnn_pool.c — max pooling, SIZE x SIZE windows every STRIDE pixels, with
+ * TensorFlow's SAME padding: the output is ceil(in/stride) and the padded
+ * cells never win (3x3 stride 2 takes 32 -> 16 -> 8).  Spec: pool SIZE
+ * STRIDE.  Forward keeps the winner's index for backward. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "cnn_layer.h"
+
+typedef struct {
+	int k, stride, pt, pl;
+} pool;
+
+_Static_assert(sizeof(int) == sizeof(float), "aux holds ints in floats");
+
+static int parse(cnn_layer *l, int argc, char **argv, char *err)
+{
+	pool *pl = cnn__cfg(l, sizeof *pl, err);
+	long k, s;
+
+	if (!pl)
+		return -1;
+	if (argc != 2 || cnn__int_arg(argv[0], 1, 64, &k) ||
+	    cnn__int_arg(argv[1], 1, 64, &s)) {
+		snprintf(err, CNN_ERRLEN_LAYER,
+			 "pool needs SIZE STRIDE, each 1-64");
+		return -1;
+	}
+	pl->k = k, pl->stride = s;
+	return 0;
+}
+
+static int make(cnn_layer *l, char *err)
+{
+	pool *pl = l->cfg;
+
+	cnn__same(l->h, pl->k, pl->stride, &l->oh, &pl->pt);
+	cnn__same(l->w, pl->k, pl->stride, &l->ow, &pl->pl);
+	l->oc = l->c;
+	l->nw = l->nb = 0;
+	l->ws = 2L * l->w;
+	l->aux = (long)l->oc * l->oh * l->ow;
+	return 0;
+}
+
+static void print(const cnn_layer *l, char *buf, size_t size)
+{
+	const pool *pl = l->cfg;
+
+	snprintf(buf, size, "pool %d %d", pl->k, pl->stride);
+}
+
+/* cm[ix], ci[ix] = the maximum of column ix over rows y0..y1-1 of the
+ * plane x (W wide) and its flat index; a later row wins if !(v <= max),
+ * so NaN wins.  4 columns at a time with SSE2 (the compiler would not
+ * vectorise the mixed float/int selection itself). */
+static void column_max(const float *x, int W, int y0, int y1,
+		       float *restrict cm, int *restrict ci)
+{
+	int ix = 0;
+
+	for (int iy = y0; iy < y1; iy++) {
+		const float *restrict r = x + (long)iy * W;
+		int base = iy * W;
+		ix = 0;
+#ifdef __SSE2__
+		__m128i step = _mm_set_epi32(3, 2, 1, 0);
+		for (; ix + 4 <= W; ix += 4) {
+			__m128 v = _mm_loadu_ps(r + ix);
+			__m128i idx = _mm_add_epi32(_mm_set1_epi32(base + ix),
+						    step);
+			if (iy == y0) {
+				_mm_storeu_ps(cm + ix, v);
+				_mm_storeu_si128((__m128i *)(ci + ix), idx);
+				continue;
+			}
+			__m128 m = _mm_loadu_ps(cm + ix);
+			__m128 win = _mm_cmpnle_ps(v, m);
+			__m128i wi = _mm_castps_si128(win);
+			__m128i old = _mm_loadu_si128((__m128i *)(ci + ix));
+			_mm_storeu_ps(cm + ix, _mm_or_ps(_mm_and_ps(win, v),
+							 _mm_andnot_ps(win, m)));
+			_mm_storeu_si128((__m128i *)(ci + ix),
+					 _mm_or_si128(_mm_and_si128(wi, idx),
+						      _mm_andnot_si128(wi, old)));
+		}
+#endif
+		for (; ix < W; ix++)
+			if (iy == y0 || !(r[ix] <= cm[ix])) {
+				cm[ix] = r[ix];
+				ci[ix] = base + ix;
+			}
+	}
+}
+
+/* Each output row in two passes: down the window's rows, each input
+ * column's maximum and where it is (vectorisable); then along the
+ * window's columns.  Ties go to the leftmost column, then the top row;
+ * a NaN wins, so a NaN input reaches the loss and is refused there. */
+static void forward(const cnn_layer *l, const float *p, const float *x,
+		    float *y, float *aux, float *ws, int n)
+{
+	const pool *pl = l->cfg;
+	int k = pl->k, s = pl->stride, H = l->h, W = l->w;
+	long planes = (long)n * l->c;
+	float *restrict cm = ws;	/* column maxima, W of them */
+	int *restrict ci = (int *)(ws + W);	/* and their flat indices */
+
+	for (long c = 0; c < planes; c++) {
+		const float *xc = x + c * H * W;
+		float *yc = y + c * l->oh * l->ow;
+		int *arg = aux ? (int *)aux + c * l->oh * l->ow : NULL;
+		for (int oy = 0; oy < l->oh; oy++) {
+			int y0 = oy * s - pl->pt, y1 = y0 + k;
+			y0 = y0 < 0 ? 0 : y0;
+			y1 = y1 > H ? H : y1;
+			column_max(xc, W, y0, y1, cm, ci);
+			for (int ox = 0; ox < l->ow; ox++) {
+				int x0 = ox * s - pl->pl, x1 = x0 + k;
+				x0 = x0 < 0 ? 0 : x0;
+				x1 = x1 > W ? W : x1;
+				int best = x0;
+				for (int ix = x0 + 1; ix < x1; ix++)
+					best = !(cm[ix] <= cm[best]) ? ix : best;
+				yc[oy * l->ow + ox] = cm[best];
+				if (arg)
+					arg[oy * l->ow + ox] = ci[best];
+			}
+		}
+	}
+}
+
+static void backward(const cnn_layer *l, const float *p, const float *x,
+		     const float *y, const float *aux, float *dy, float *dx,
+		     float *dp, float *ws, int n)
+{
+	long planes = (long)n * l->c, in = (long)l->h * l->w;
+	long out = (long)l->oh * l->ow;
+
+	if (!dx)
+		return;
+	memset(dx, 0, planes * in * sizeof *dx);
+	for (long c = 0; c < planes; c++) {
+		const int *arg = (const int *)aux + c * out;
+		for (long j = 0; j < out; j++)
+			dx[c * in + arg[j]] += dy[c * out + j];
+	}
+}
+
+const cnn_kind cnn_kind_pool = {"pool", parse, make, print, forward, backward};
