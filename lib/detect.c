@@ -306,7 +306,7 @@ static int run_window(const struct job *J, const uint32_t *p, const uint32_t *q,
 				for (i = 0; i < S->ntrees; i++, s++) {
 					int code = lbp_code(p, L[s->feat]);
 					const int *sub = c->subsets + (size_t)(S->first + i) * c->subset_size;
-					sum += (sub[code >> 5] & (1 << (code & 31))) ? s->left : s->right;
+					sum += ((unsigned)sub[code >> 5] & (1u << (code & 31))) ? s->left : s->right;
 				}
 			if (sum < S->thr)
 				return -si;
@@ -327,7 +327,7 @@ static int run_window(const struct job *J, const uint32_t *p, const uint32_t *q,
 				else {
 					int code = lbp_code(p, L[N->feat]);
 					const int *sub = c->subsets + (size_t)(T->node + idx) * c->subset_size;
-					idx = (sub[code >> 5] & (1 << (code & 31))) ? N->left : N->right;
+					idx = ((unsigned)sub[code >> 5] & (1u << (code & 31))) ? N->left : N->right;
 				}
 			} while (idx > 0);
 			sum += c->leaves[T->leaf - idx];
