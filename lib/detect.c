@@ -227,12 +227,17 @@ static void integrals(const unsigned char *g, int w, int h, uint32_t *sum, uint3
  * feature's offsets into that scale's integral images, so that a window's
  * walk through the cascade reads memory in sequence. */
 struct enode {
-	int ofs[3][4]; /* HAAR: the rectangles' corners; LBP: ofs[0][0] = 16-point grid */
+	union {
+		int ofs[3][4]; /* HAAR: the rectangles' corners */
+		struct {
+			const int *grid;   /* LBP: the feature's 4x4 grid of offsets */
+			const int *subset; /* and the node's category subset */
+		} lbp;
+	} u;
 	float w[3];
 	float thr;
 	int left, right;
-	const int *grid; /* LBP: the feature's 4x4 grid of offsets */
-	const int *subset;
+	float leaf[2]; /* the values of the left and right children that are leaves */
 };
 
 struct job {
@@ -259,9 +264,9 @@ static inline int rect_sum(const uint32_t *p, const int *o)
 /* OpenCV's arithmetic: float weights times integer sums, in float */
 static inline float haar_value(const uint32_t *p, const struct enode *f, float vnf)
 {
-	float v = f->w[0] * (float)rect_sum(p, f->ofs[0]) + f->w[1] * (float)rect_sum(p, f->ofs[1]);
+	float v = f->w[0] * (float)rect_sum(p, f->u.ofs[0]) + f->w[1] * (float)rect_sum(p, f->u.ofs[1]);
 	if (f->w[2] != 0.0f)
-		v += f->w[2] * (float)rect_sum(p, f->ofs[2]);
+		v += f->w[2] * (float)rect_sum(p, f->u.ofs[2]);
 	return v * vnf;
 }
 
@@ -276,46 +281,59 @@ static inline int lbp_code(const uint32_t *p, const int *o)
 #undef CELL
 }
 
+/* the sum of the trees of stage S for the window at p; haar is a constant
+ * in each caller, so that the compiler makes two loops of this */
+static inline double stage_sum(const fk_cascade *c, const struct fk_stage *S, const uint32_t *p,
+			       const struct enode *E, float vnf, int haar)
+{
+	const struct fk_tree *T = &c->trees[S->first], *end = T + S->ntrees;
+	double sum = 0;
+
+	for (; T < end; T++) {
+		const struct enode *N = E + T->node;
+		for (;;) {
+			int left, next;
+			if (haar)
+				left = haar_value(p, N, vnf) < N->thr;
+			else {
+				int code = lbp_code(p, N->u.lbp.grid);
+				left = ((unsigned)N->u.lbp.subset[code >> 5] & (1u << (code & 31))) != 0;
+			}
+			next = left ? N->left : N->right;
+			if (next <= 0) {
+				sum += N->leaf[!left];
+				break;
+			}
+			N = E + T->node + next;
+		}
+	}
+	return sum;
+}
+
 /* one window at p (its top-left in the sum image): 1 when every stage
  * passes, -k when stage k fails (0: the first), -1 when the window is flat */
 static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
 		      const int *nofs, double area, const struct enode *E)
 {
-	float vnf = 1.0f;
 	int si;
 
 	if (c->type == FK_HAAR) {
 		int vs = rect_sum(p, nofs);
 		uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]];
 		double nf = area * vq - (double)vs * vs;
+		float vnf;
 		if (!(nf > 0))
 			return -1;
 		vnf = (float)(1. / sqrt(nf));
 		if (!(area * vnf < 1e-1))
 			return -1;
-	}
-	for (si = 0; si < c->nstages; si++) {
-		const struct fk_stage *S = &c->stages[si];
-		const struct fk_tree *T = &c->trees[S->first], *end = T + S->ntrees;
-		double sum = 0;
-		for (; T < end; T++) {
-			const struct enode *nb = E + T->node;
-			int idx = 0;
-			do {
-				const struct enode *N = nb + idx;
-				if (c->type == FK_HAAR)
-					idx = haar_value(p, N, vnf) < N->thr ? N->left : N->right;
-				else {
-					int code = lbp_code(p, N->grid);
-					idx = ((unsigned)N->subset[code >> 5] & (1u << (code & 31)))
-						? N->left : N->right;
-				}
-			} while (idx > 0);
-			sum += c->leaves[T->leaf - idx];
-		}
-		if (sum < S->thr)
-			return -si;
-	}
+		for (si = 0; si < c->nstages; si++)
+			if (stage_sum(c, &c->stages[si], p, E, vnf, 1) < c->stages[si].thr)
+				return -si;
+	} else
+		for (si = 0; si < c->nstages; si++)
+			if (stage_sum(c, &c->stages[si], p, E, 1.0f, 0) < c->stages[si].thr)
+				return -si;
 	return 1;
 }
 
@@ -357,7 +375,7 @@ static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned c
 	const fk_cascade *c = J->c;
 	int sw = (int)lrintf((float)J->w / sc), sh = (int)lrintf((float)J->h / sc);
 	size_t st = (size_t)sw + 1, plane = st * (sh + 1);
-	int ystep = sc >= 2 ? 1 : 2, i, x, y, nofs[4];
+	int ystep = sc >= 2 ? 1 : 2, i, t, x, y, nofs[4];
 	int ww = (int)lrintf((float)c->w * sc), wh = (int)lrintf((float)c->h * sc);
 	int xend = sw + 1 - c->w, yend = sh + 1 - c->h;
 	uint32_t *sum = buf, *tilt = buf + plane, *sq = buf + 2 * plane;
@@ -374,26 +392,31 @@ static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned c
 		for (k = 0; k < 16; k++)
 			L[i][k] = r->x + (k % 4) * r->w + (int)st * (r->y + (k / 4) * r->h);
 	}
-	for (i = 0; i < c->nnodes; i++) {
-		const struct fk_node *N = &c->nodes[i];
-		const struct fk_feature *f = &c->feat[N->feat];
-		struct enode *e = &E[i];
-		int k;
-		e->thr = N->thr;
-		e->left = N->left;
-		e->right = N->right;
-		if (c->type == FK_LBP) {
-			e->grid = L[N->feat];
-			e->subset = c->subsets + (size_t)i * c->subset_size;
-			continue;
-		}
-		for (k = 0; k < 3; k++) {
-			const struct fk_wrect *r = &f->r[k];
-			e->w[k] = r->weight;
-			if (f->tilted)
-				tilted_offsets(e->ofs[k], r->x, r->y, r->w, r->h, st, (int)plane);
-			else
-				rect_offsets(e->ofs[k], r->x, r->y, r->w, r->h, st, 0);
+	for (t = 0; t < c->ntrees; t++) {
+		const struct fk_tree *T = &c->trees[t];
+		for (i = T->node; i < T->node + T->nnodes; i++) {
+			const struct fk_node *N = &c->nodes[i];
+			const struct fk_feature *f = &c->feat[N->feat];
+			struct enode *e = &E[i];
+			int k;
+			e->thr = N->thr;
+			e->left = N->left;
+			e->right = N->right;
+			e->leaf[0] = N->left <= 0 ? c->leaves[T->leaf - N->left] : 0;
+			e->leaf[1] = N->right <= 0 ? c->leaves[T->leaf - N->right] : 0;
+			if (c->type == FK_LBP) {
+				e->u.lbp.grid = L[N->feat];
+				e->u.lbp.subset = c->subsets + (size_t)i * c->subset_size;
+				continue;
+			}
+			for (k = 0; k < 3; k++) {
+				const struct fk_wrect *r = &f->r[k];
+				e->w[k] = r->weight;
+				if (f->tilted)
+					tilted_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, st, (int)plane);
+				else
+					rect_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, st, 0);
+			}
 		}
 	}
 	rect_offsets(nofs, 1, 1, c->w - 2, c->h - 2, st, 0);
