@@ -82,14 +82,15 @@ matched() {
 
 @test "every dlib test photo: at least 24 of the 25 hand-boxed faces" {
 	skip_without_data
-	total=0
-	for f in 2008_002470 2008_002506 2008_004176 2008_007676 2009_004587; do
+	total=0 photos="2008_002470 2008_002506 2008_004176 2008_007676 2009_004587"
+	# under the sanitizers (10 times slower) the two smallest: 5 faces of 5
+	[ "${FACEKIT_SAN:-0}" = 1 ] && photos="2008_002506 2009_004587"
+	for f in $photos; do
 		hand_boxes "$D/testing.xml" $f.jpg > hand.txt
 		facefind "$D/$f.jpg" > found.txt
 		total=$((total + $(matched hand.txt found.txt)))
 	done
-	echo "matched $total" >&3
-	[ "$total" -ge 24 ]
+	if [ "${FACEKIT_SAN:-0}" = 1 ]; then [ "$total" -eq 5 ]; else [ "$total" -ge 24 ]; fi
 }
 
 @test "dogs.jpg: no line and exit 0; -q exits 2 and prints nothing" {
@@ -272,23 +273,21 @@ roll() {
 	run facefind -c notcascade.xml p.ppm
 	assert_failure 1
 	assert_output --partial "notcascade.xml:1: <x> is not a cascade"
-	sed '0,/<stageThreshold>[^<]*/s//<stageThreshold>zz/' "$C" > badnum.xml
-	run facefind -c badnum.xml p.ppm
-	assert_failure 1
-	assert_output --partial "badnum.xml:"
-	assert_output --partial '"zz" is not a finite number'
-	sed '0,/2 7 16 4 -1\./s//2 7 19 4 -1./' "$C" > wide.xml
-	run facefind -c wide.xml p.ppm
-	assert_failure 1
-	assert_output --partial "does not fit the 20x20 window"
-	sed '0,/<leafValues>/s//<leafValues>1 /' "$C" > leaves.xml
-	run facefind -c leaves.xml p.ppm
-	assert_failure 1
-	assert_output --partial "<leafValues> has 4 numbers"
-	sed 's/<featureType>HAAR/<featureType>HOG/' "$C" > hog.xml
-	run facefind -c hog.xml p.ppm
-	assert_failure 1
-	assert_output --partial "neither HAAR nor LBP"
+	# each line: a sed edit of the cascade, and the message it must give
+	while IFS='|' read -r edit want; do
+		sed "$edit" "$C" > edited.xml
+		run facefind -c edited.xml p.ppm
+		assert_failure 1
+		assert_output --partial "edited.xml:"
+		assert_output --partial "$want"
+	done <<-'EOF'
+	0,/<stageThreshold>[^<]*/s//<stageThreshold>zz/|"zz" is not a finite number
+	0,/2 7 16 4 -1\./s//2 7 19 4 -1./|does not fit the 20x20 window
+	0,/<leafValues>/s//<leafValues>1 /|<leafValues> has 4 numbers
+	s/<featureType>HAAR/<featureType>HOG/|neither HAAR nor LBP
+	0,/<internalNodes>/{n;s/0 1 0/0 5 0/}|children 0 5 are not later nodes
+	0,/<internalNodes>/{n;s/0 1 0/0 1 9999/}|a tree uses feature 9999
+	EOF
 }
 
 @test "an LBP cascade works too" {
