@@ -378,7 +378,7 @@ static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned c
 	int ystep = sc >= 2 ? 1 : 2, i, t, x, y, nofs[4];
 	int ww = (int)lrintf((float)c->w * sc), wh = (int)lrintf((float)c->h * sc);
 	int xend = sw + 1 - c->w, yend = sh + 1 - c->h;
-	uint32_t *sum = buf, *tilt = buf + plane, *sq = buf + 2 * plane;
+	uint32_t *sum = buf, *tilt = buf + plane, *sq = buf + (c->tilted ? 2 : 1) * plane;
 	double area = (double)(c->w - 2) * (c->h - 2);
 
 	if (sw == J->w && sh == J->h)
@@ -441,7 +441,7 @@ static void *work(void *arg)
 	int sw = (int)lrintf((float)J->w / J->scales[0]), sh = (int)lrintf((float)J->h / J->scales[0]);
 	size_t plane = ((size_t)sw + 1) * (sh + 1);
 	unsigned char *img = malloc((size_t)sw * sh);
-	uint32_t *buf = malloc(3 * plane * sizeof *buf);
+	uint32_t *buf = malloc((c->tilted ? 3 : 2) * plane * sizeof *buf);
 	uint32_t *scratch = c->tilted ? malloc((3 * (size_t)(sw + sh) + 1) * sizeof *scratch) : NULL;
 	struct enode *E = malloc(c->nnodes * sizeof *E + 1);
 	int (*L)[16] = malloc(c->nfeat * sizeof *L + 1);
