@@ -408,6 +408,12 @@ static int load_cascade(struct loader *L, fk_cascade *c, xmlNode *root)
 	return 0;
 }
 
+static void silent(void *ctx, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)fmt;
+}
+
 fk_cascade *fk_cascade_load(const char *path, char *err)
 {
 	struct loader L = { path, err };
@@ -422,13 +428,21 @@ fk_cascade *fk_cascade_load(const char *path, char *err)
 		return NULL;
 	}
 	empty = getc(f) == EOF;
+	if (empty && ferror(f)) { /* e.g. a folder */
+		snprintf(err, FK_ERRLEN, "%s: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
 	fclose(f);
 	if (empty) {
 		snprintf(err, FK_ERRLEN, "%s: the cascade file is empty", path);
 		return NULL;
 	}
+	/* libxml2 reports nothing itself: its last error becomes the message */
+	xmlSetGenericErrorFunc(NULL, silent);
 	doc = xmlReadFile(path, NULL, XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NONET
 			  | XML_PARSE_HUGE | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
+	xmlSetGenericErrorFunc(NULL, NULL);
 	if (!doc) {
 		const xmlError *e = xmlGetLastError();
 		char msg[160] = "unreadable";

@@ -250,6 +250,10 @@ roll() {
 	run facefind -c nosuch.xml x.ppm
 	assert_failure 1
 	assert_output --partial "nosuch.xml: No such file"
+	mkdir folder.xml
+	run facefind -c folder.xml x.ppm
+	assert_failure 1
+	assert_output "facefind: folder.xml: Is a directory"
 }
 
 @test "an empty cascade file: exit 1 naming it" {
