@@ -2,6 +2,7 @@
  * TensorFlow's SAME padding: the output is ceil(in/stride) and the padded
  * cells never win (3x3 stride 2 takes 32 -> 16 -> 8).  Spec: pool SIZE
  * STRIDE.  Forward keeps the winner's index for backward. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,18 @@ static void column_max(const float *x, int W, int y0, int y1,
 	}
 }
 
+/* mask ? a : b for a mask of all ones or all zeros, on the bits */
+static float pick(int mask, float a, float b)
+{
+	uint32_t x, y;
+
+	memcpy(&x, &a, sizeof x);
+	memcpy(&y, &b, sizeof y);
+	x = (x & (uint32_t)mask) | (y & ~(uint32_t)mask);
+	memcpy(&a, &x, sizeof a);
+	return a;
+}
+
 /* Each output row in two passes: down the window's rows, each input
  * column's maximum and where it is (vectorisable); then along the
  * window's columns.  Ties go to the leftmost column, then the top row;
@@ -123,12 +136,18 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 				int x0 = ox * s - pl->pl, x1 = x0 + k;
 				x0 = x0 < 0 ? 0 : x0;
 				x1 = x1 > W ? W : x1;
-				int best = x0;
-				for (int ix = x0 + 1; ix < x1; ix++)
-					best = !(cm[ix] <= cm[best]) ? ix : best;
-				yc[oy * l->ow + ox] = cm[best];
+				/* the winner by masks: a branch here is
+				 * mispredicted half the time */
+				float m = cm[x0];
+				int at = ci[x0];
+				for (int ix = x0 + 1; ix < x1; ix++) {
+					int win = -!(cm[ix] <= m);
+					m = pick(win, cm[ix], m);
+					at = (ci[ix] & win) | (at & ~win);
+				}
+				yc[oy * l->ow + ox] = m;
 				if (arg)
-					arg[oy * l->ow + ox] = ci[best];
+					arg[oy * l->ow + ox] = at;
 			}
 		}
 	}
