@@ -20,7 +20,8 @@ CNN_OBJ  := $(CNN_SRC:%.c=$(B)/%.o)
 FK_OBJ   := $(FK_SRC:%.c=$(B)/%.o)
 PROGS    := $(patsubst cmd/%.c,$(B)/bin/%,$(sort $(wildcard cmd/*.c)))
 UNITS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(sort $(wildcard tests/unit/*.c)))
-SCRIPTS  := $(filter-out scripts/install-deps,$(sort $(wildcard scripts/*)))
+# scripts that only make sense inside this tree are not installed
+SCRIPTS  := $(filter-out scripts/install-deps scripts/demo scripts/make-model,$(sort $(wildcard scripts/*)))
 MAN1     := $(sort $(wildcard man/*.1))
 MAN3     := $(sort $(wildcard man/*.3))
 MAN5     := $(sort $(wildcard man/*.5))
@@ -68,21 +69,17 @@ demo: all
 model: all
 	$(RUNENV) scripts/make-model
 
-$(B)/libcnn.pc: Makefile
-	@mkdir -p $(@D)
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
-	  'Name: libcnn' 'Description: small convolutional networks on OpenBLAS (facekit)' \
-	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lcnn' 'Libs.private: -lopenblas -lz -lpthread -lm' \
-	  'Cflags: -I$${includedir}' > $@
-
-install: all $(B)/libcnn.pc
+install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
 	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 755 $(PROGS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(B)/libcnn.a $(DESTDIR)$(PREFIX)/lib
 	install -m 644 lib/cnn.h $(DESTDIR)$(PREFIX)/include
-	install -m 644 $(B)/libcnn.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: libcnn' 'Description: small convolutional networks on OpenBLAS (facekit)' \
+	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lcnn -lopenblas -lz -lpthread -lm' \
+	  'Cflags: -I$${includedir}' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libcnn.pc
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1)
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(PREFIX)/share/man/man3)
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5)
