@@ -114,16 +114,15 @@ static float pick(int mask, float a, float b)
  * column's maximum and where it is (vectorisable); then along the
  * window's columns.  Ties go to the leftmost column, then the top row;
  * a NaN wins, so a NaN input reaches the loss and is refused there. */
-static void forward(const cnn_layer *l, const float *p, const float *x,
-		    float *y, float *aux, float *ws, int n)
+static void forward_planes(const cnn_layer *l, const float *x, float *y,
+			   float *aux, float *ws, long c0, long c1)
 {
 	const pool *pl = l->cfg;
 	int k = pl->k, s = pl->stride, H = l->h, W = l->w;
-	long planes = (long)n * l->c;
 	float *restrict cm = ws;	/* column maxima, W of them */
 	int *restrict ci = (int *)(ws + W);	/* and their flat indices */
 
-	for (long c = 0; c < planes; c++) {
+	for (long c = c0; c < c1; c++) {
 		const float *xc = x + c * H * W;
 		float *yc = y + c * l->oh * l->ow;
 		int *arg = aux ? (int *)aux + c * l->oh * l->ow : NULL;
@@ -151,6 +150,34 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 			}
 		}
 	}
+}
+
+typedef struct {
+	const cnn_layer *l;
+	const float *x;
+	float *y, *aux, *ws;
+	long planes;
+} planes_job;
+
+static void planes_part(void *arg, int part, int nparts)
+{
+	const planes_job *j = arg;
+
+	forward_planes(j->l, j->x, j->y, j->aux, j->ws + part * j->l->ws,
+		       j->planes * part / nparts,
+		       j->planes * (part + 1) / nparts);
+}
+
+/* with threads to spare (a lone image), each takes some of the planes */
+static void forward(const cnn_layer *l, const float *p, const float *x,
+		    float *y, float *aux, float *ws, int n)
+{
+	planes_job j = {l, x, y, aux, ws, (long)n * l->c};
+
+	if (l->inner > 1)
+		cnn__parallel(l->inner, planes_part, &j);
+	else
+		forward_planes(l, x, y, aux, ws, 0, j.planes);
 }
 
 static void backward(const cnn_layer *l, const float *p, const float *x,
