@@ -70,6 +70,17 @@ float cnn_learning_rate(const cnn *net, const cnn_train_opts *o);
 int cnn_predict(cnn *net, const float *x, int n, int ema, float *prob,
 		char *err);
 
+/* the class scores before the softmax, logits[n*nclass] */
+int cnn_forward(cnn *net, const float *x, int n, int ema, float *logits,
+		char *err);
+
+/* the layers: count, kind name ("conv", "pool", "lrn", "fc"), output
+ * shape and parameter count of layer i (0-based) */
+int cnn_nlayers(const cnn *net);
+const char *cnn_layer_kind(const cnn *net, int i);
+int cnn_layer_shape(const cnn *net, int i, int *c, int *h, int *w);
+long cnn_layer_nparams(const cnn *net, int i);
+
 /* threads for OpenBLAS and libcnn's own loops (default 1) */
 void cnn_set_threads(int n);
 

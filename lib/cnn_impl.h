@@ -16,4 +16,10 @@ float *cnn__params(cnn *net, int ema, long *n);
 uint64_t cnn__seed(const cnn *net);
 void cnn__set_step(cnn *net, long step);
 
+/* the loss (mean cross-entropy plus wd * sum(w^2)/2 over the weights
+ * that take decay) and its gradient for a batch, without a step: the
+ * gradient blob, or NULL with err set (bad batch, non-finite loss) */
+float *cnn__grad(cnn *net, float wd, const float *x, const int *y, int n,
+		 double *loss, char *err);
+
 #endif

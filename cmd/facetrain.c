@@ -1,0 +1,375 @@
+/* facetrain — train a network on CIFAR-10 style records, resumably. */
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cifar.h"
+#include "cnn.h"
+#include "prep.h"
+#include "prog.h"
+
+static const char usage[] =
+	"usage: facetrain -o MODEL -l LABELS [options] RECORDS...\n"
+	"  Train a network on CIFAR-10 records; MODEL is a checkpoint, and running\n"
+	"  the same command again resumes from it.\n"
+	"  -o MODEL    the model file to write (and resume from)\n"
+	"  -l LABELS   class names, one a line: line i names label byte i\n"
+	"  -n STEPS    train until the model has taken STEPS steps (5000)\n"
+	"  -N SPEC     network spec (the TensorFlow CIFAR-10 tutorial's)\n"
+	"  -s SIDE     side of the stored images (32)\n"
+	"  -c CROP     side of the network's input, cut from the stored image (SIDE)\n"
+	"  -F          no random left-right flips\n"
+	"  -B DELTA    random brightness in [-DELTA, DELTA] (63; 0 turns it off)\n"
+	"  -C LO,HI    random contrast factor in [LO, HI] (0.2,1.8; 1,1 turns it off)\n"
+	"  -Z          no per-image standardisation (scale to 0..1 instead)\n"
+	"  -b BATCH    images per step (128)\n"
+	"  -r RATE     initial learning rate (0.1)\n"
+	"  -d FACTOR   learning rate decay factor (0.1)\n"
+	"  -e EPOCHS   epochs between decays (350; 0: no decay)\n"
+	"  -w DECAY    L2 weight decay on the fully connected layers (0.004)\n"
+	"  -a DECAY    moving-average decay of the weights (0.9999)\n"
+	"  -S SEED     seed of the weights, the shuffles and the distortions (1)\n"
+	"  -T THREADS  threads (1)\n"
+	"  -t TEST     records whose accuracy is measured every -i steps\n"
+	"  -i N        report (and log, and test) every N steps (100)\n"
+	"  -k N        checkpoint every N steps (1000), and always at the end\n"
+	"  -L LOG      append step, loss, rate, seconds, test accuracy to LOG (TSV)\n"
+	"  -h          this help\n";
+
+typedef struct {
+	const char *model, *labels, *spec, *test, *log;
+	long steps, interval, ckpt;
+	uint64_t seed;
+	int threads;
+	double epochs;
+	fk_prep prep;
+	cnn_train_opts opt;
+} options;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* class names from a file, one a line */
+static char **read_labels(const char *path, int *n)
+{
+	FILE *f = fk_open_in(path);
+	char line[512], **names = fk_xmalloc(256 * sizeof *names);
+	int k = 0;
+
+	while (fgets(line, sizeof line, f)) {
+		size_t len = strcspn(line, "\r\n");
+		if (line[len] == '\0' && !feof(f))
+			fk_die("%s:%d: line too long", path, k + 1);
+		line[len] = '\0';
+		if (len == 0)
+			fk_die("%s:%d: empty class name", path, k + 1);
+		if (k == 256)
+			fk_die("%s:%d: more than 256 classes (labels are one byte)", path,
+			       k + 1);
+		names[k] = strdup(line);
+		if (!names[k++])
+			fk_die("out of memory");
+	}
+	if (ferror(f))
+		fk_die("%s: read error", path);
+	fclose(f);
+	if (k < 2)
+		fk_die("%s: %d class name%s; at least 2 are needed", path, k,
+		       k == 1 ? "" : "s");
+	*n = k;
+	return names;
+}
+
+static int same_names(const cnn *net, char **names, int n)
+{
+	if (cnn_nclass(net) != n)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (!cnn_class_name(net, i) || strcmp(cnn_class_name(net, i), names[i]))
+			return 0;
+	return 1;
+}
+
+/* the network to train: the checkpoint if there is one, else a new one */
+static cnn *start(const options *o, char **names, int nclass)
+{
+	char err[CNN_ERRLEN], prep[FK_PREP_LEN];
+	struct stat st;
+	int crop = o->prep.crop;
+	cnn *fresh, *net;
+
+	fk_prep_format(&o->prep, prep);
+	fresh = cnn_new(o->spec, 3, crop, crop, nclass, o->seed, err);
+	if (!fresh)
+		fk_die("network spec: %s", err);
+	if (stat(o->model, &st) != 0) {
+		if (cnn_set_class_names(fresh, names, nclass, err) < 0 ||
+		    cnn_set_prep(fresh, prep, err) < 0)
+			fk_die("%s", err);
+		return fresh;
+	}
+	net = cnn_load(o->model, err);
+	if (!net)
+		fk_die("%s: cannot resume from it: %s (remove it to start afresh)",
+		       o->model, err);
+	if (strcmp(cnn_spec(net), cnn_spec(fresh)))
+		fk_die("%s: cannot resume: its network is \"%s\", not \"%s\"", o->model,
+		       cnn_spec(net), cnn_spec(fresh));
+	if (!same_names(net, names, nclass))
+		fk_die("%s: cannot resume: its class names differ from %s", o->model,
+		       o->labels);
+	if (!cnn_prep(net) || strcmp(cnn_prep(net), prep))
+		fk_die("%s: cannot resume: it was trained with \"%s\", not \"%s\"",
+		       o->model, cnn_prep(net) ? cnn_prep(net) : "", prep);
+	cnn_free(fresh);
+	return net;
+}
+
+/* share of the records r the network's averaged weights get right */
+static double accuracy(cnn *net, const fk_prep *p, const fk_records *r)
+{
+	int nclass = cnn_nclass(net);
+	long *confusion = calloc((size_t)nclass * nclass, sizeof *confusion), right = 0;
+
+	if (!confusion)
+		fk_die("out of memory");
+	fk_tally(net, p, r, 1, confusion);
+	for (int k = 0; k < nclass; k++)
+		right += confusion[k * nclass + k];
+	free(confusion);
+	return (double)right / r->count;
+}
+
+static void save(const cnn *net, const char *path)
+{
+	char err[CNN_ERRLEN];
+
+	if (cnn_save(net, path, err) < 0)
+		fk_die("%s: checkpoint not written: %s", path, err);
+}
+
+static void fmt_time(double s, char *buf, size_t n)
+{
+	long t = (long)(s + 0.5);
+
+	if (t >= 3600)
+		snprintf(buf, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
+	else
+		snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+}
+
+/* the training loop: batches drawn from (seed, epoch) shuffles, distortions
+ * from (seed, step, index), so a resumed run repeats an uninterrupted one */
+static int train(cnn *net, const options *o, const fk_records *recs,
+		 const fk_records *test, FILE *log)
+{
+	int batch = o->opt.batch, tty = isatty(2);
+	size_t in = 3 * (size_t)o->prep.crop * o->prep.crop;
+	float *x = fk_xmalloc(batch * in * sizeof *x), loss;
+	int *y = fk_xmalloc(batch * sizeof *y);
+	long *perm = fk_xmalloc(recs->count * sizeof *perm), epoch = -1;
+	long step0 = cnn_step_count(net), nsum = 0;
+	double t0 = now(), tshown = 0, lsum = 0;
+	char err[CNN_ERRLEN], eta[32];
+
+	while (cnn_step_count(net) < o->steps && !stop_signal) {
+		long step = cnn_step_count(net), done;
+		double t, rate;
+		for (int j = 0; j < batch; j++) {
+			long k = step * batch + j;
+			const unsigned char *rec;
+			if (k / recs->count != epoch) {
+				fk_rng r;
+				epoch = k / recs->count;
+				fk_rng_init(&r, o->seed, (uint64_t)epoch, UINT64_MAX);
+				fk_rng_shuffle(&r, perm, recs->count);
+			}
+			rec = fk_record(recs, perm[k % recs->count]);
+			y[j] = rec[0];
+			fk_prep_train(&o->prep, rec + 1, o->seed, step, j, x + j * in);
+		}
+		loss = 0;
+		if (cnn_train_step(net, &o->opt, x, y, batch, &loss, err) < 0) {
+			if (!isfinite(loss))
+				fk_die("step %ld: the loss is %g: training diverged (try a lower -r); %s keeps the last good checkpoint",
+				       step + 1, loss, o->model);
+			fk_die("step %ld: %s", step + 1, err);
+		}
+		lsum += loss;
+		nsum++;
+		done = step + 1;
+		t = now() - t0;
+		rate = (double)(done - step0) * batch / (t > 0 ? t : 1e-9);
+		fmt_time((o->steps - done) * (double)batch / rate, eta, sizeof eta);
+		if (done % o->ckpt == 0 && done < o->steps)
+			save(net, o->model);
+		if (done % o->interval == 0 || done == o->steps) {
+			double acc = test ? accuracy(net, &o->prep, test) : -1;
+			float lr = cnn_learning_rate(net, &o->opt);
+			fprintf(stderr, "%sstep %ld/%ld loss %.4f lr %.4g %.0f img/s ETA %s",
+				tty ? "\r\033[K" : "", done, o->steps, lsum / nsum, lr,
+				rate, eta);
+			if (test)
+				fprintf(stderr, " test %.4f", acc);
+			fputc('\n', stderr);
+			if (log) {
+				fprintf(log, "%ld\t%.6g\t%.6g\t%.3f", done, lsum / nsum, lr, t);
+				if (test)
+					fprintf(log, "\t%.6f", acc);
+				fputc('\n', log);
+				if (fflush(log) != 0)
+					fk_die("%s: write error: %s", o->log, strerror(errno));
+			}
+			lsum = 0;
+			nsum = 0;
+			tshown = t;
+		} else if (tty && t - tshown > 0.2) {
+			fprintf(stderr, "\r\033[Kstep %ld/%ld loss %.4f lr %.4g %.0f img/s ETA %s",
+				done, o->steps, lsum / nsum,
+				cnn_learning_rate(net, &o->opt), rate, eta);
+			tshown = t;
+		}
+	}
+	save(net, o->model);
+	if (stop_signal)
+		fk_warn("%s at step %ld: checkpoint saved to %s; run the same command to resume",
+			stop_signal == SIGINT ? "interrupted" : "terminated",
+			cnn_step_count(net), o->model);
+	free(x);
+	free(y);
+	free(perm);
+	return 0;
+}
+
+static void parse_contrast(fk_prep *p, const char *s)
+{
+	char *end;
+
+	p->con_lo = strtof(s, &end);
+	if (*end != ',' || end == s)
+		goto bad;
+	s = end + 1;
+	p->con_hi = strtof(s, &end);
+	if (*end || end == s)
+		goto bad;
+	return;
+bad:
+	fk_warn("-C: \"%s\" is not LO,HI", s);
+	fk_usage(usage);
+}
+
+int main(int argc, char **argv)
+{
+	options o = {.steps = 5000, .interval = 100, .ckpt = 1000, .seed = 1,
+		     .threads = 1, .epochs = 350};
+	int ch, crop = 0, nclass;
+	char err[FK_ERRLEN], **names;
+	fk_records recs, test;
+	struct sigaction sa;
+	FILE *log = NULL;
+	cnn *net;
+
+	fk_progname = "facetrain";
+	cnn_train_defaults(&o.opt);
+	fk_prep_defaults(&o.prep, 32);
+	while ((ch = getopt(argc, argv, "o:l:n:N:s:c:FB:C:Zb:r:d:e:w:a:S:T:t:i:k:L:h")) != -1) {
+		switch (ch) {
+		case 'o': o.model = optarg; break;
+		case 'l': o.labels = optarg; break;
+		case 'n': o.steps = fk_int_arg("-n", optarg, 1, 1L << 40, usage); break;
+		case 'N': o.spec = optarg; break;
+		case 's': o.prep.stored = (int)fk_int_arg("-s", optarg, 1, 4096, usage); break;
+		case 'c': crop = (int)fk_int_arg("-c", optarg, 1, 4096, usage); break;
+		case 'F': o.prep.flip = 0; break;
+		case 'B': o.prep.bright = (float)fk_num_arg("-B", optarg, 0, 255, usage); break;
+		case 'C': parse_contrast(&o.prep, optarg); break;
+		case 'Z': o.prep.std = 0; break;
+		case 'b': o.opt.batch = (int)fk_int_arg("-b", optarg, 1, 1 << 16, usage); break;
+		case 'r': o.opt.lr = (float)fk_num_arg("-r", optarg, 0, 1e30, usage); break;
+		case 'd': o.opt.lr_decay = (float)fk_num_arg("-d", optarg, 0, 1, usage); break;
+		case 'e': o.epochs = fk_num_arg("-e", optarg, 0, 1e9, usage); break;
+		case 'w': o.opt.weight_decay = (float)fk_num_arg("-w", optarg, 0, 1e6, usage); break;
+		case 'a': o.opt.ema_decay = (float)fk_num_arg("-a", optarg, 0, 1, usage); break;
+		case 'S': o.seed = (uint64_t)fk_int_arg("-S", optarg, 0, 0x7fffffffffffffffL, usage); break;
+		case 'T': o.threads = (int)fk_int_arg("-T", optarg, 1, 256, usage); break;
+		case 't': o.test = optarg; break;
+		case 'i': o.interval = fk_int_arg("-i", optarg, 1, 1L << 40, usage); break;
+		case 'k': o.ckpt = fk_int_arg("-k", optarg, 1, 1L << 40, usage); break;
+		case 'L': o.log = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fk_usage(usage);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!o.model || !o.labels || argc < 1) {
+		fk_warn("%s", !o.model ? "-o MODEL is required" :
+			!o.labels ? "-l LABELS is required" : "no RECORDS file given");
+		fk_usage(usage);
+	}
+	o.prep.crop = crop ? crop : o.prep.stored;
+	if (fk_prep_check(&o.prep, err) < 0) {
+		fk_warn("%s", err);
+		fk_usage(usage);
+	}
+	names = read_labels(o.labels, &nclass);
+	if (fk_records_open(&recs, argv, argc, o.prep.stored, err) < 0)
+		fk_die("%s", err);
+	if (recs.count == 0)
+		fk_die("%s: no records to train on", argv[0]);
+	fk_check_labels(&recs, nclass);
+	if (o.test) {
+		if (fk_records_open(&test, (char **)&o.test, 1, o.prep.stored, err) < 0)
+			fk_die("%s", err);
+		if (test.count == 0)
+			fk_die("%s: no test records", o.test);
+		fk_check_labels(&test, nclass);
+	}
+	o.opt.decay_steps = (long)(o.epochs * recs.count / o.opt.batch);
+	if (o.epochs > 0 && o.opt.decay_steps < 1)
+		o.opt.decay_steps = 1;
+	cnn_set_threads(o.threads);
+	net = start(&o, names, nclass);
+	if (cnn_step_count(net) >= o.steps) {
+		fk_warn("%s has taken %ld steps already (-n %ld): nothing to do", o.model,
+			cnn_step_count(net), o.steps);
+		return 0;
+	}
+	if (cnn_step_count(net) > 0)
+		fk_warn("resuming %s at step %ld", o.model, cnn_step_count(net));
+	if (o.log) {
+		if (!(log = fopen(o.log, "a")))
+			fk_die("%s: %s", o.log, strerror(errno));
+		if (fseek(log, 0, SEEK_END) == 0 && ftell(log) == 0)
+			fprintf(log, "# step\tloss\tlr\tseconds%s\n", o.test ? "\taccuracy" : "");
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	train(net, &o, &recs, o.test ? &test : NULL, log);
+	if (log && (ferror(log) | fclose(log)))
+		fk_die("%s: write error: %s", o.log, strerror(errno));
+	cnn_free(net);
+	fk_records_close(&recs);
+	if (o.test)
+		fk_records_close(&test);
+	for (int i = 0; i < nclass; i++)
+		free(names[i]);
+	free(names);
+	return 0;
+}

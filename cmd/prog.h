@@ -1,0 +1,183 @@
+/* prog.h — what the facekit programs share around main: messages as
+ * "prog: what is wrong", usage errors (exit 2), checked option values, and
+ * a checked close of standard output.  Header-only: each program is one
+ * file, and library code never prints or exits. */
+#ifndef FK_PROG_H
+#define FK_PROG_H
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cifar.h"
+#include "cnn.h"
+#include "prep.h"
+
+static const char *fk_progname = "facekit";
+
+static inline void fk_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", fk_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+#define fk_die(...) (fk_warn(__VA_ARGS__), exit(1))
+
+static inline void fk_usage(const char *usage)
+{
+	fputs(usage, stderr);
+	exit(2);
+}
+
+/* an integer option value in lo..hi, or a usage error naming it */
+static inline long fk_int_arg(const char *name, const char *s, long lo,
+			      long hi, const char *usage)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < lo || v > hi) {
+		fk_warn("%s: \"%s\" is not an integer in %ld..%ld", name, s, lo, hi);
+		fk_usage(usage);
+	}
+	return v;
+}
+
+/* a finite number in lo..hi, or a usage error naming it */
+static inline double fk_num_arg(const char *name, const char *s, double lo,
+				double hi, const char *usage)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !isfinite(v) || v < lo || v > hi) {
+		fk_warn("%s: \"%s\" is not a number in %g..%g", name, s, lo, hi);
+		fk_usage(usage);
+	}
+	return v;
+}
+
+static inline void *fk_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		fk_die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+/* open an input file, "-" being standard input */
+static inline FILE *fk_open_in(const char *path)
+{
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return stdin;
+	f = fopen(path, "rb");
+	if (!f)
+		fk_die("%s: %s", path, strerror(errno));
+	return f;
+}
+
+/* s as a JSON string */
+static inline void fk_json_string(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			putc(c, f);
+	}
+	putc('"', f);
+}
+
+/* a model made by facetrain, its preprocessing settings checked against
+ * its input shape; dies with a message naming the file */
+static inline cnn *fk_load_model(const char *path, fk_prep *prep)
+{
+	char err[CNN_ERRLEN];
+	int c, h, w;
+	cnn *net = cnn_load(path, err);
+
+	if (!net)
+		fk_die("%s: %s", path, err);
+	if (fk_prep_parse(prep, cnn_prep(net), err) < 0)
+		fk_die("%s: not a facetrain model: %s", path, err);
+	cnn_input_shape(net, &c, &h, &w);
+	if (c != 3 || h != prep->crop || w != prep->crop)
+		fk_die("%s: its input is %dx%dx%d, but its preprocessing makes 3x%dx%d",
+		       path, c, h, w, prep->crop, prep->crop);
+	for (int i = 0; i < cnn_nclass(net); i++)
+		if (!cnn_class_name(net, i))
+			fk_die("%s: class %d has no name", path, i);
+	return net;
+}
+
+/* tally confusion[true * nclass + predicted] over all records */
+static inline void fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema,
+		  long *confusion)
+{
+	enum { B = 64 };
+	int nclass = cnn_nclass(net);
+	size_t in = 3 * (size_t)p->crop * p->crop;
+	float *x = fk_xmalloc(B * in * sizeof *x);
+	float *prob = fk_xmalloc(B * (size_t)nclass * sizeof *prob);
+	char err[CNN_ERRLEN];
+
+	for (long i = 0; i < r->count; i += B) {
+		int n = r->count - i < B ? (int)(r->count - i) : B;
+		for (int j = 0; j < n; j++)
+			fk_prep_eval(p, fk_record(r, i + j) + 1, p->stored, x + j * in);
+		if (cnn_predict(net, x, n, ema, prob, err) < 0)
+			fk_die("%s", err);
+		for (int j = 0; j < n; j++) {
+			const float *pj = prob + (size_t)j * nclass;
+			int best = 0;
+			for (int k = 1; k < nclass; k++)
+				if (pj[k] > pj[best])
+					best = k;
+			confusion[fk_record(r, i + j)[0] * nclass + best]++;
+		}
+	}
+	free(x);
+	free(prob);
+}
+
+/* every record's label must name one of the nclass classes */
+static inline void fk_check_labels(const fk_records *r, int nclass)
+{
+	long i = fk_records_bad_label(r, nclass), at;
+	const char *path;
+
+	if (i < 0)
+		return;
+	path = fk_record_where(r, i, &at);
+	fk_die("%s: record %ld has label %d, but there are only %d classes (0..%d)",
+	       path, at, fk_record(r, i)[0], nclass, nclass - 1);
+}
+
+/* flush and close standard output; the exit status, 1 if that failed */
+static inline int fk_close_out(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		fk_warn("write error on standard output: %s", strerror(errno));
+		return 1;
+	}
+	return status;
+}
+
+#endif

@@ -1,0 +1,54 @@
+/* cifar.h — CIFAR-10 style records of any square size N: one label byte,
+ * then the N*N red, N*N green and N*N blue bytes, each plane row by row
+ * (cifar(5)).  Record files are read through mmap, so a file of a million
+ * records is never copied into memory.  Library code: errors return -1 with
+ * a message in the caller's err[FK_ERRLEN]. */
+#ifndef FK_CIFAR_H
+#define FK_CIFAR_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "image.h"
+
+#define FK_CIFAR_MAXSIDE 4096
+
+/* bytes in one record of side n */
+size_t fk_cifar_recsize(int n);
+
+/* image (interleaved RGB, im->w == im->h == n) -> record */
+void fk_cifar_pack(const fk_image *im, int label, unsigned char *rec);
+/* record of side n -> image (im->px must hold 3*n*n bytes); returns the label */
+int fk_cifar_unpack(const unsigned char *rec, int n, fk_image *im);
+
+/* Read the next record of side n from a stream: 1 with rec filled, 0 at a
+ * clean end, -1 on a read error or a short final record. */
+int fk_cifar_read(FILE *f, int n, unsigned char *rec, char *err);
+
+/* one or more record files, mapped read-only and seen as one array */
+typedef struct {
+	int side;
+	size_t recsize;
+	long count;            /* records in all files */
+	int nfile;
+	struct fk_recfile {
+		char *path;
+		const unsigned char *map;
+		size_t len;
+		long first;    /* index of its first record in the set */
+	} *file;
+} fk_records;
+
+/* Map the files; each must hold a whole number of side x side records.
+ * An empty file adds no records.  On error *r is left empty. */
+int fk_records_open(fk_records *r, char *const *paths, int npath, int side,
+		    char *err);
+void fk_records_close(fk_records *r);
+/* record i of the set (0 <= i < count) */
+const unsigned char *fk_record(const fk_records *r, long i);
+/* the first record whose label is nclass or more, or -1 if none is */
+long fk_records_bad_label(const fk_records *r, int nclass);
+/* where record i comes from: its file name and its index in that file */
+const char *fk_record_where(const fk_records *r, long i, long *index);
+
+#endif

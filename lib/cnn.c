@@ -1,0 +1,785 @@
+/* cnn.c — the network: spec parsing, shape inference, the parameter
+ * blobs, forward and backward over the layers, the loss, the SGD step
+ * with its moving average, and the threads.
+ *
+ * All parameters live in one contiguous blob (p), their gradients in
+ * another (g) and their moving average in a third (ema), each in layer
+ * order, a layer's weights then its biases.  A batch is split into as
+ * many contiguous parts as there are threads; each part runs forward and
+ * backward on its own images with its own gradient buffer, and the parts'
+ * gradients are summed in part order, so the same seed and thread count
+ * always give the same bits.  While the parts run, OpenBLAS is held to
+ * one thread; a lone image gets all of OpenBLAS's threads instead. */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnn_impl.h"
+#include "cnn_layer.h"
+
+/* the layer kinds: a new kind is one file and one line here */
+static const cnn_kind *const kinds[] = {
+	&cnn_kind_conv, &cnn_kind_pool, &cnn_kind_lrn, &cnn_kind_fc,
+};
+
+#define MAXPARTS 64	/* spec parts */
+#define MAXWORDS 16	/* words in a part */
+#define MAXSIZE (1L << 26)	/* floats in one image's activations */
+#define BLOCK 256	/* images per forward pass in cnn_predict */
+
+struct cnn {
+	char *spec;
+	int c, h, w, nclass;
+	uint64_t seed;
+	long step;
+	int nl;
+	cnn_layer *l;
+	long np;
+	float *p, *g, *ema;
+	char **names;
+	char *prep;
+	/* work buffers, for up to cap images split in up to nparts parts */
+	int cap, nparts;
+	float **act, **aux;	/* per layer: output, kept state */
+	float *d[2];		/* gradients of activations, ping-pong */
+	float *ws;		/* scratch, maxws per part */
+	float *gpart;		/* gradients of parts 1.. (part 0 uses g) */
+	double *lpart;		/* loss of each part */
+	long maxsize, maxws;
+};
+
+static int blas_threads;	/* what OpenBLAS was last told */
+
+static void set_blas_threads(int n)
+{
+	if (n != blas_threads) {
+		openblas_set_num_threads(n);
+		blas_threads = n;
+	}
+}
+
+void cnn_set_threads(int n)
+{
+	cnn__set_own_threads(n);
+}
+
+void cnn_train_defaults(cnn_train_opts *o)
+{
+	o->batch = 128;
+	o->lr = 0.1f;
+	o->lr_decay = 0.1f;
+	o->decay_steps = 0;
+	o->weight_decay = 0.004f;
+	o->ema_decay = 0.9999f;
+}
+
+/* --- building a network from its spec */
+
+static const cnn_kind *find_kind(const char *name)
+{
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (!strcmp(kinds[i]->name, name))
+			return kinds[i];
+	return NULL;
+}
+
+/* split s at c into at most max pieces, in place; the count or -1 */
+static int split(char *s, const char *sep, char **out, int max)
+{
+	int n = 0;
+
+	for (char *t = strtok(s, sep); t; t = strtok(NULL, sep)) {
+		if (n == max)
+			return -1;
+		out[n++] = t;
+	}
+	return n;
+}
+
+static void trim(char **s)
+{
+	size_t n;
+
+	while (**s == ' ' || **s == '\t' || **s == '\n')
+		++*s;
+	n = strlen(*s);
+	while (n && ((*s)[n - 1] == ' ' || (*s)[n - 1] == '\t' ||
+		     (*s)[n - 1] == '\n'))
+		(*s)[--n] = 0;
+}
+
+/* parse spec into net->l; -1 with the bad part named */
+static int parse_spec(cnn *net, const char *spec, char *err)
+{
+	char *text = strdup(spec), *parts[MAXPARTS];
+	char msg[CNN_ERRLEN_LAYER], what[64];
+	int np = 0, i;
+	const char *s = spec;
+
+	if (!text) {
+		snprintf(err, CNN_ERRLEN, "out of memory");
+		return -1;
+	}
+	/* count parts ourselves: strtok would skip empty ones */
+	for (np = 1; *s; s++)
+		np += *s == ';';
+	if (np > MAXPARTS) {
+		snprintf(err, CNN_ERRLEN, "spec has %d parts, at most %d",
+			 np, MAXPARTS);
+		goto fail;
+	}
+	for (i = 0, s = text; i < np; i++) {
+		char *end = strchr(s, ';');
+		if (end)
+			*end = 0;
+		parts[i] = (char *)s;
+		trim(&parts[i]);
+		s = end ? end + 1 : s + strlen(s);
+	}
+	net->l = calloc(np, sizeof *net->l);
+	if (!net->l) {
+		snprintf(err, CNN_ERRLEN, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < np; i++) {
+		char *words[MAXWORDS + 1], copy[256];
+		cnn_layer *l = &net->l[i];
+		int nw;
+		snprintf(what, sizeof what, "%s", parts[i]);
+		snprintf(copy, sizeof copy, "%s", parts[i]);
+		if (strlen(parts[i]) >= sizeof copy) {
+			snprintf(err, CNN_ERRLEN, "spec part %d is too long",
+				 i + 1);
+			goto fail;
+		}
+		nw = split(copy, " \t\n", words, MAXWORDS + 1);
+		if (nw == 0) {
+			snprintf(err, CNN_ERRLEN, "spec part %d is empty",
+				 i + 1);
+			goto fail;
+		}
+		if (nw < 0 || nw > MAXWORDS) {
+			snprintf(err, CNN_ERRLEN, "spec part %d '%s': too many "
+				 "words", i + 1, what);
+			goto fail;
+		}
+		l->kind = find_kind(words[0]);
+		if (!l->kind) {
+			snprintf(err, CNN_ERRLEN, "spec part %d '%s': unknown "
+				 "layer kind '%.32s' (conv, pool, lrn, fc)",
+				 i + 1, what, words[0]);
+			goto fail;
+		}
+		net->nl = i + 1;
+		l->nclass = net->nclass;
+		if (l->kind->parse(l, nw - 1, words + 1, msg)) {
+			snprintf(err, CNN_ERRLEN, "spec part %d '%s': %s",
+				 i + 1, what, msg);
+			goto fail;
+		}
+	}
+	if (net->l[np - 1].kind != &cnn_kind_fc) {
+		snprintf(err, CNN_ERRLEN, "spec part %d '%s': the last part "
+			 "must be fc N (the class scores)", np, parts[np - 1]);
+		goto fail;
+	}
+	free(text);
+	return 0;
+fail:
+	free(text);
+	return -1;
+}
+
+/* shapes from layer to layer, parameter offsets, the normalised spec */
+static int make_layers(cnn *net, char *err)
+{
+	char msg[CNN_ERRLEN_LAYER], part[256];
+	int c = net->c, h = net->h, w = net->w, first = 1;
+	size_t len = 0, cap = 64;
+
+	net->spec = malloc(cap);
+	if (!net->spec)
+		goto oom;
+	net->spec[0] = 0;
+	for (int i = 0; i < net->nl; i++) {
+		cnn_layer *l = &net->l[i];
+		long size;
+		l->c = c, l->h = h, l->w = w;
+		l->first = first;
+		l->last = i == net->nl - 1;
+		l->kind->print(l, part, sizeof part);
+		if (l->kind->make(l, msg)) {
+			snprintf(err, CNN_ERRLEN, "spec part %d '%s': %s",
+				 i + 1, part, msg);
+			return -1;
+		}
+		size = (long)l->oc * l->oh * l->ow;
+		if (size > MAXSIZE || l->nw > MAXSIZE * 4L ||
+		    l->ws > MAXSIZE * 4L) {
+			snprintf(err, CNN_ERRLEN, "spec part %d '%s': %dx%dx%d "
+				 "is too big", i + 1, part, l->oc, l->oh,
+				 l->ow);
+			return -1;
+		}
+		l->off = net->np;
+		net->np += l->nw + l->nb;
+		if (l->nw)
+			first = 0;
+		c = l->oc, h = l->oh, w = l->ow;
+		if (len + strlen(part) + 3 > cap) {
+			char *t = realloc(net->spec, cap = 2 * (len + strlen(part) + 3));
+			if (!t)
+				goto oom;
+			net->spec = t;
+		}
+		len += sprintf(net->spec + len, "%s%s", i ? "; " : "", part);
+		if (size > net->maxsize)
+			net->maxsize = size;
+		if (l->ws > net->maxws)
+			net->maxws = l->ws;
+	}
+	return 0;
+oom:
+	snprintf(err, CNN_ERRLEN, "out of memory");
+	return -1;
+}
+
+static void init_params(cnn *net)
+{
+	cnn_rng r;
+
+	cnn__rng_seed(&r, net->seed);
+	for (int i = 0; i < net->nl; i++) {
+		cnn_layer *l = &net->l[i];
+		float *p = net->p + l->off;
+		for (long j = 0; j < l->nw; j++)
+			p[j] = cnn__rng_truncnorm(&r, l->std);
+		for (long j = 0; j < l->nb; j++)
+			p[l->nw + j] = l->bias;
+	}
+	memcpy(net->ema, net->p, net->np * sizeof *net->p);
+}
+
+cnn *cnn_new(const char *spec, int c, int h, int w, int nclass,
+	     uint64_t seed, char *err)
+{
+	cnn *net;
+
+	if (c < 1 || h < 1 || w < 1 || c > 4096 || h > 65536 || w > 65536 ||
+	    (long)c * h * w > MAXSIZE) {
+		snprintf(err, CNN_ERRLEN, "input shape %dx%dx%d out of range",
+			 c, h, w);
+		return NULL;
+	}
+	if (nclass < 1 || nclass > 1 << 20) {
+		snprintf(err, CNN_ERRLEN, "class count %d out of range",
+			 nclass);
+		return NULL;
+	}
+	if (!spec)
+		spec = CNN_TUTORIAL_SPEC;
+	net = calloc(1, sizeof *net);
+	if (!net) {
+		snprintf(err, CNN_ERRLEN, "out of memory");
+		return NULL;
+	}
+	net->c = c, net->h = h, net->w = w, net->nclass = nclass;
+	net->seed = seed;
+	if (parse_spec(net, spec, err) || make_layers(net, err))
+		goto fail;
+	net->p = malloc(net->np * sizeof *net->p);
+	net->g = malloc(net->np * sizeof *net->g);
+	net->ema = malloc(net->np * sizeof *net->ema);
+	if (!net->p || !net->g || !net->ema) {
+		snprintf(err, CNN_ERRLEN, "out of memory for %ld parameters",
+			 net->np);
+		goto fail;
+	}
+	init_params(net);
+	return net;
+fail:
+	cnn_free(net);
+	return NULL;
+}
+
+static void free_buffers(cnn *net)
+{
+	for (int i = 0; net->act && i < net->nl; i++)
+		free(net->act[i]), free(net->aux[i]);
+	free(net->act), free(net->aux);
+	free(net->d[0]), free(net->d[1]);
+	free(net->ws), free(net->gpart), free(net->lpart);
+	net->act = net->aux = NULL;
+	net->d[0] = net->d[1] = net->ws = net->gpart = NULL;
+	net->lpart = NULL;
+	net->cap = net->nparts = 0;
+}
+
+void cnn_free(cnn *net)
+{
+	if (!net)
+		return;
+	free_buffers(net);
+	for (int i = 0; i < net->nl; i++)
+		free(net->l[i].cfg);
+	free(net->l);
+	for (int i = 0; net->names && i < net->nclass; i++)
+		free(net->names[i]);
+	free(net->names);
+	free(net->prep), free(net->spec);
+	free(net->p), free(net->g), free(net->ema);
+	free(net);
+}
+
+/* room for n images in parts parts */
+static int ensure(cnn *net, int n, int parts, char *err)
+{
+	if (n <= net->cap && parts <= net->nparts)
+		return 0;
+	if (n < net->cap)
+		n = net->cap;
+	if (parts < net->nparts)
+		parts = net->nparts;
+	free_buffers(net);
+	net->act = calloc(net->nl, sizeof *net->act);
+	net->aux = calloc(net->nl, sizeof *net->aux);
+	if (!net->act || !net->aux)
+		goto oom;
+	for (int i = 0; i < net->nl; i++) {
+		cnn_layer *l = &net->l[i];
+		net->act[i] = malloc((size_t)n * l->oc * l->oh * l->ow *
+				     sizeof(float));
+		net->aux[i] = malloc((size_t)n * l->aux * sizeof(float) + 1);
+		if (!net->act[i] || !net->aux[i])
+			goto oom;
+	}
+	for (int k = 0; k < 2; k++)
+		if (!(net->d[k] = malloc((size_t)n * net->maxsize *
+					 sizeof(float))))
+			goto oom;
+	net->ws = malloc((size_t)parts * net->maxws * sizeof(float) + 1);
+	net->gpart = malloc((size_t)(parts - 1) * net->np * sizeof(float) + 1);
+	net->lpart = malloc(parts * sizeof *net->lpart);
+	if (!net->ws || !net->gpart || !net->lpart)
+		goto oom;
+	net->cap = n, net->nparts = parts;
+	return 0;
+oom:
+	free_buffers(net);
+	snprintf(err, CNN_ERRLEN, "out of memory for a batch of %d", n);
+	return -1;
+}
+
+/* --- forward and backward over one part of a batch */
+
+typedef struct {
+	cnn *net;
+	const float *p;		/* parameters: p or ema */
+	const float *x;
+	const int *y;		/* labels, NULL = forward only */
+	int n;
+} job;
+
+static long in_size(const cnn_layer *l)
+{
+	return (long)l->c * l->h * l->w;
+}
+
+static long out_size(const cnn_layer *l)
+{
+	return (long)l->oc * l->oh * l->ow;
+}
+
+/* mean cross-entropy's share for images lo..lo+m-1 of n, and its gradient
+ * d = (softmax(z) - onehot(y)) / n */
+static double softmax_xent(const float *z, const int *y, int m, int n,
+			   int k, float *d)
+{
+	double loss = 0;
+
+	for (int i = 0; i < m; i++, z += k, d += k) {
+		float max = z[0];
+		double sum = 0;
+		for (int j = 1; j < k; j++)
+			max = z[j] > max ? z[j] : max;
+		for (int j = 0; j < k; j++)
+			sum += exp((double)z[j] - max);
+		loss += log(sum) - ((double)z[y[i]] - max);
+		for (int j = 0; j < k; j++)
+			d[j] = (float)(exp((double)z[j] - max) / sum / n);
+		d[y[i]] -= 1.0f / n;
+	}
+	return loss;
+}
+
+static void run_part(void *arg, int part, int nparts)
+{
+	job *jb = arg;
+	cnn *net = jb->net;
+	int lo = (long)jb->n * part / nparts;
+	int m = (long)jb->n * (part + 1) / nparts - lo;
+	float *ws = net->ws + part * net->maxws;
+	float *dp = part ? net->gpart + (part - 1) * net->np : net->g;
+	const float *x = jb->x + lo * in_size(&net->l[0]);
+	int k = 0;
+
+	for (int i = 0; i < net->nl; i++) {
+		cnn_layer *l = &net->l[i];
+		const float *in = i ? net->act[i - 1] + lo * in_size(l) : x;
+		l->kind->forward(l, jb->p + l->off, in,
+				 net->act[i] + lo * out_size(l),
+				 net->aux[i] + lo * l->aux, ws, m);
+	}
+	if (!jb->y)
+		return;
+	memset(dp, 0, net->np * sizeof *dp);
+	net->lpart[part] = softmax_xent(net->act[net->nl - 1] + lo *
+					net->nclass, jb->y + lo, m, jb->n,
+					net->nclass, net->d[0] + lo *
+					net->nclass);
+	for (int i = net->nl - 1; i >= 0; i--, k ^= 1) {
+		cnn_layer *l = &net->l[i];
+		const float *in = i ? net->act[i - 1] + lo * in_size(l) : x;
+		l->kind->backward(l, jb->p + l->off, in,
+				  net->act[i] + lo * out_size(l),
+				  net->aux[i] + lo * l->aux,
+				  net->d[k] + lo * out_size(l),
+				  i ? net->d[k ^ 1] + lo * in_size(l) : NULL,
+				  dp + l->off, ws, m);
+	}
+}
+
+/* threads for n images: parts run in parallel with a one-thread OpenBLAS,
+ * or a lone part gets OpenBLAS's threads */
+static int plan(int n)
+{
+	int t = cnn__threads(), parts = n < t ? 1 : t;
+
+	set_blas_threads(parts > 1 ? 1 : t);
+	return parts;
+}
+
+/* run n images (n <= cap) through the network, parts in parallel */
+static void run(cnn *net, const float *p, const float *x, const int *y,
+		int n, int parts)
+{
+	job jb = {net, p, x, y, n};
+
+	cnn__parallel(parts, run_part, &jb);
+}
+
+/* --- gradient reduction, weight decay and the update, over index ranges */
+
+typedef struct {
+	cnn *net;
+	int parts;
+	float wd, lr, ema;
+	double *l2;	/* per range: sum of decayed w^2 */
+} sweep;
+
+/* call fn on the pieces of [lo, hi) with the same decay factor */
+static void ranges(const cnn *net, long lo, long hi, float wd,
+		   void (*fn)(const sweep *, long, long, float, double *),
+		   const sweep *s, double *acc)
+{
+	for (int i = 0; i < net->nl; i++) {
+		const cnn_layer *l = &net->l[i];
+		long a = l->off, b = l->off + l->nw, c = b + l->nb;
+		if (a < lo)
+			a = lo;
+		if (b > hi)
+			b = hi;
+		if (a < b)
+			fn(s, a, b, l->decay ? wd : 0, acc);
+		a = l->off + l->nw > lo ? l->off + l->nw : lo;
+		c = c < hi ? c : hi;
+		if (a < c)
+			fn(s, a, c, 0, acc);
+	}
+}
+
+static void reduce_range(const sweep *s, long a, long b, float wd,
+			 double *l2)
+{
+	cnn *net = s->net;
+	float *g = net->g, *w = net->p;
+
+	for (int t = 1; t < s->parts; t++) {
+		const float *gp = net->gpart + (t - 1) * net->np;
+		for (long j = a; j < b; j++)
+			g[j] += gp[j];
+	}
+	if (wd == 0)
+		return;
+	for (long j = a; j < b; j++) {
+		g[j] += wd * w[j];
+		*l2 += (double)wd * w[j] * w[j];
+	}
+}
+
+static void reduce_part(void *arg, int part, int nparts)
+{
+	sweep *s = arg;
+	long np = s->net->np;
+
+	s->l2[part] = 0;
+	ranges(s->net, np * part / nparts, np * (part + 1) / nparts, s->wd,
+	       reduce_range, s, &s->l2[part]);
+}
+
+static void update_part(void *arg, int part, int nparts)
+{
+	sweep *s = arg;
+	cnn *net = s->net;
+	long lo = net->np * part / nparts, hi = net->np * (part + 1) / nparts;
+	float *w = net->p, *g = net->g, *e = net->ema;
+
+	for (long j = lo; j < hi; j++) {
+		w[j] -= s->lr * g[j];
+		e[j] -= (1 - s->ema) * (e[j] - w[j]);
+	}
+}
+
+static int check_batch(const cnn *net, const float *x, const int *y, int n,
+		       char *err)
+{
+	if (n < 1 || !x || !y) {
+		snprintf(err, CNN_ERRLEN, "empty batch (%d images)", n);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (y[i] < 0 || y[i] >= net->nclass) {
+			snprintf(err, CNN_ERRLEN, "label %d of image %d is not "
+				 "in 0-%d", y[i], i, net->nclass - 1);
+			return -1;
+		}
+	return 0;
+}
+
+float *cnn__grad(cnn *net, float wd, const float *x, const int *y, int n,
+		 double *loss, char *err)
+{
+	int parts = plan(n), t = cnn__threads();
+	double l2s[64], sum = 0, l2 = 0;
+	sweep s = {net, parts, wd, 0, 0, l2s};
+
+	if (check_batch(net, x, y, n, err) || ensure(net, n, parts, err))
+		return NULL;
+	run(net, net->p, x, y, n, parts);
+	cnn__parallel(t, reduce_part, &s);
+	for (int i = 0; i < parts; i++)
+		sum += net->lpart[i];
+	for (int i = 0; i < t; i++)
+		l2 += l2s[i];
+	*loss = sum / n + l2 / 2;
+	if (!isfinite(*loss)) {
+		snprintf(err, CNN_ERRLEN, "the loss is not finite (%g): the "
+			 "learning rate may be too high", *loss);
+		return NULL;
+	}
+	return net->g;
+}
+
+float cnn_learning_rate(const cnn *net, const cnn_train_opts *o)
+{
+	if (o->decay_steps <= 0)
+		return o->lr;
+	return o->lr * powf(o->lr_decay, (float)(net->step / o->decay_steps));
+}
+
+int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
+		   const int *y, int n, float *loss, char *err)
+{
+	sweep s = {net, 0, 0, cnn_learning_rate(net, o), 0, NULL};
+	double l, k;
+
+	if (!(o->lr >= 0 && isfinite(o->lr) && o->lr_decay >= 0 &&
+	      isfinite(o->lr_decay) && o->weight_decay >= 0 &&
+	      isfinite(o->weight_decay) && o->ema_decay >= 0 &&
+	      o->ema_decay <= 1)) {
+		snprintf(err, CNN_ERRLEN, "bad training settings (lr %g, "
+			 "decay %g, weight decay %g, average %g)", o->lr,
+			 o->lr_decay, o->weight_decay, o->ema_decay);
+		return -1;
+	}
+	if (!cnn__grad(net, o->weight_decay, x, y, n, &l, err))
+		return -1;
+	/* TensorFlow's ExponentialMovingAverage(decay, num_updates) reads
+	 * the global step after the step's increment */
+	k = (1.0 + net->step + 1) / (10.0 + net->step + 1);
+	s.ema = k < o->ema_decay ? k : o->ema_decay;
+	cnn__parallel(cnn__threads(), update_part, &s);
+	net->step++;
+	if (loss)
+		*loss = l;
+	return 0;
+}
+
+int cnn_forward(cnn *net, const float *x, int n, int ema, float *logits,
+		char *err)
+{
+	const float *p = ema ? net->ema : net->p;
+	long in = (long)net->c * net->h * net->w;
+
+	if (n < 0 || (n && (!x || !logits))) {
+		snprintf(err, CNN_ERRLEN, "bad image count %d", n);
+		return -1;
+	}
+	for (int i = 0; i < n; i += BLOCK) {
+		int m = n - i < BLOCK ? n - i : BLOCK, parts = plan(m);
+		if (ensure(net, m, parts, err))
+			return -1;
+		run(net, p, x + i * in, NULL, m, parts);
+		memcpy(logits + (long)i * net->nclass, net->act[net->nl - 1],
+		       (size_t)m * net->nclass * sizeof *logits);
+	}
+	return 0;
+}
+
+int cnn_predict(cnn *net, const float *x, int n, int ema, float *prob,
+		char *err)
+{
+	int k = net->nclass;
+
+	if (cnn_forward(net, x, n, ema, prob, err))
+		return -1;
+	for (long i = 0; i < n; i++) {
+		float *z = prob + i * k, max = z[0];
+		double sum = 0;
+		for (int j = 1; j < k; j++)
+			max = z[j] > max ? z[j] : max;
+		for (int j = 0; j < k; j++)
+			sum += exp((double)z[j] - max);
+		for (int j = 0; j < k; j++)
+			z[j] = (float)(exp((double)z[j] - max) / sum);
+	}
+	return 0;
+}
+
+/* --- what the model knows about itself */
+
+int cnn_nclass(const cnn *net)
+{
+	return net->nclass;
+}
+
+void cnn_input_shape(const cnn *net, int *c, int *h, int *w)
+{
+	*c = net->c, *h = net->h, *w = net->w;
+}
+
+const char *cnn_spec(const cnn *net)
+{
+	return net->spec;
+}
+
+long cnn_step_count(const cnn *net)
+{
+	return net->step;
+}
+
+long cnn_nparams(const cnn *net)
+{
+	return net->np;
+}
+
+int cnn_nlayers(const cnn *net)
+{
+	return net->nl;
+}
+
+const char *cnn_layer_kind(const cnn *net, int i)
+{
+	return i >= 0 && i < net->nl ? net->l[i].kind->name : NULL;
+}
+
+int cnn_layer_shape(const cnn *net, int i, int *c, int *h, int *w)
+{
+	if (i < 0 || i >= net->nl)
+		return -1;
+	*c = net->l[i].oc, *h = net->l[i].oh, *w = net->l[i].ow;
+	return 0;
+}
+
+long cnn_layer_nparams(const cnn *net, int i)
+{
+	return i >= 0 && i < net->nl ? net->l[i].nw + net->l[i].nb : -1;
+}
+
+int cnn_set_class_names(cnn *net, char *const *names, int n, char *err)
+{
+	char **copy;
+
+	if (n != net->nclass) {
+		snprintf(err, CNN_ERRLEN, "%d class names for %d classes", n,
+			 net->nclass);
+		return -1;
+	}
+	copy = calloc(n, sizeof *copy);
+	if (!copy)
+		goto oom;
+	for (int i = 0; i < n; i++) {
+		if (!names[i] || !*names[i] || strchr(names[i], '\n')) {
+			snprintf(err, CNN_ERRLEN, "class name %d is empty or "
+				 "holds a newline", i);
+			goto fail;
+		}
+		if (!(copy[i] = strdup(names[i])))
+			goto oom;
+	}
+	for (int i = 0; net->names && i < n; i++)
+		free(net->names[i]);
+	free(net->names);
+	net->names = copy;
+	return 0;
+oom:
+	snprintf(err, CNN_ERRLEN, "out of memory");
+fail:
+	for (int i = 0; copy && i < n; i++)
+		free(copy[i]);
+	free(copy);
+	return -1;
+}
+
+const char *cnn_class_name(const cnn *net, int i)
+{
+	return net->names && i >= 0 && i < net->nclass ? net->names[i] : NULL;
+}
+
+int cnn_set_prep(cnn *net, const char *prep, char *err)
+{
+	char *copy = strdup(prep ? prep : "");
+
+	if (!copy) {
+		snprintf(err, CNN_ERRLEN, "out of memory");
+		return -1;
+	}
+	free(net->prep);
+	net->prep = copy;
+	return 0;
+}
+
+const char *cnn_prep(const cnn *net)
+{
+	return net->prep ? net->prep : "";
+}
+
+/* --- cnn_impl.h */
+
+float *cnn__params(cnn *net, int ema, long *n)
+{
+	*n = net->np;
+	return ema ? net->ema : net->p;
+}
+
+uint64_t cnn__seed(const cnn *net)
+{
+	return net->seed;
+}
+
+void cnn__set_step(cnn *net, long step)
+{
+	net->step = step;
+}

@@ -1,0 +1,92 @@
+/* cnn_layer.h — the layer interface inside libcnn.
+ *
+ * Every layer kind lives in its own file (cnn_conv.c, cnn_pool.c, ...) and
+ * exports one cnn_kind with the same verbs; cnn.c keeps the table of kinds.
+ * A new kind is one new file plus one entry in that table.
+ *
+ * Tensors are float32 NCHW.  A layer sees n images at a time: x holds n
+ * inputs of c*h*w floats, y n outputs of oc*oh*ow floats.  Its parameters
+ * are a slice of the network's parameter blob: nw weights, then nb biases. */
+#ifndef CNN_LAYER_H
+#define CNN_LAYER_H
+
+#include <stddef.h>
+
+/* room for a layer's own error message (cnn.c adds the part) */
+#define CNN_ERRLEN_LAYER 160
+
+typedef struct cnn_layer cnn_layer;
+
+struct cnn_layer {
+	const struct cnn_kind *kind;
+	void *cfg;            /* the kind's own settings, from parse; free()d */
+	int c, h, w;          /* input shape (set before make) */
+	int oc, oh, ow;       /* output shape (set by make) */
+	int first;            /* set before make: no layer with weights before it */
+	int last;             /* set before make: the final layer (logits) */
+	int nclass;           /* set before make: the network's class count */
+	long nw, nb;          /* weight and bias counts (set by make) */
+	long off;             /* offset of the weights in the blob */
+	float std, bias;      /* initial weights N(0,std) truncated at 2 std; biases */
+	int std_given, bias_given;  /* std=, bias= in the spec (else make's default) */
+	int decay;            /* weights take the L2 weight decay */
+	long ws;              /* scratch floats needed per call for one image */
+	long aux;             /* floats kept from forward to backward per image */
+};
+
+typedef struct cnn_kind {
+	const char *name;
+	/* read the spec words after the name (argv[0..argc-1]) into l->cfg;
+	 * -1 with a message naming the usage on error */
+	int (*parse)(cnn_layer *l, int argc, char **argv, char *err);
+	/* shape inference from l->c,h,w: set the output shape, nw, nb, std,
+	 * bias, decay, ws, aux; -1 if the input shape does not fit */
+	int (*make)(cnn_layer *l, char *err);
+	/* the normalised spec part, e.g. "conv 5 64" */
+	void (*print)(const cnn_layer *l, char *buf, size_t size);
+	/* y = f(x) for n images; p = this layer's parameters (weights then
+	 * biases); aux gets n*l->aux floats for backward (may be NULL when
+	 * no backward follows); ws has l->ws floats */
+	void (*forward)(const cnn_layer *l, const float *p, const float *x,
+			float *y, float *aux, float *ws, int n);
+	/* given dy = dL/dy (may be overwritten), add dL/dp to dp and, unless
+	 * dx is NULL, store dL/dx in dx */
+	void (*backward)(const cnn_layer *l, const float *p, const float *x,
+			 const float *y, const float *aux, float *dy,
+			 float *dx, float *dp, float *ws, int n);
+} cnn_kind;
+
+extern const cnn_kind cnn_kind_conv, cnn_kind_pool, cnn_kind_lrn,
+	cnn_kind_fc;
+
+/* shared helpers */
+/* TensorFlow SAME padding: output size and padding before */
+void cnn__same(int in, int k, int stride, int *out, int *pad_before);
+/* parse a whole number in [lo, hi]; -1 if s is not one */
+int cnn__int_arg(const char *s, long lo, long hi, long *v);
+/* parse "key=value" with value a positive finite float; 0 if s is not
+ * that key, 1 if read, -1 if malformed */
+int cnn__float_opt(const char *s, const char *key, float *v);
+/* the spec options every layer with weights takes: std=X bias=X;
+ * 1 if word was one (and read), 0 if not, -1 if malformed */
+int cnn__weight_opt(cnn_layer *l, const char *word);
+/* append " std=X bias=X" for the options given to buf (of size size) */
+void cnn__print_weight_opts(const cnn_layer *l, char *buf, size_t size);
+/* y = relu(y) in place / dy *= (y > 0) */
+void cnn__relu(float *y, long n);
+void cnn__relu_back(const float *y, float *dy, long n);
+
+/* threads: run fn(arg, i, n) for i = 0..n-1, one per thread; n threads
+ * including the caller */
+void cnn__set_own_threads(int n);
+void cnn__parallel(int n, void (*fn)(void *arg, int i, int n), void *arg);
+int cnn__threads(void);
+
+/* deterministic random numbers (xoshiro256** seeded by splitmix64) */
+typedef struct { unsigned long long s[4]; } cnn_rng;
+void cnn__rng_seed(cnn_rng *r, unsigned long long seed);
+unsigned long long cnn__rng_next(cnn_rng *r);
+/* normal with mean 0 and deviation std, redrawn until within 2 std */
+float cnn__rng_truncnorm(cnn_rng *r, float std);
+
+#endif

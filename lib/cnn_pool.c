@@ -1,0 +1,106 @@
+/* cnn_pool.c — max pooling, SIZE x SIZE windows every STRIDE pixels, with
+ * TensorFlow's SAME padding: the output is ceil(in/stride) and the padded
+ * cells never win (3x3 stride 2 takes 32 -> 16 -> 8).  Spec: pool SIZE
+ * STRIDE.  Forward keeps the winner's index for backward. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnn_layer.h"
+
+typedef struct {
+	int k, stride, pt, pl;
+} pool;
+
+_Static_assert(sizeof(int) == sizeof(float), "aux holds ints in floats");
+
+static int parse(cnn_layer *l, int argc, char **argv, char *err)
+{
+	pool *pl = calloc(1, sizeof *pl);
+	long k, s;
+
+	if (!pl) {
+		snprintf(err, CNN_ERRLEN_LAYER, "out of memory");
+		return -1;
+	}
+	l->cfg = pl;
+	if (argc != 2 || cnn__int_arg(argv[0], 1, 64, &k) ||
+	    cnn__int_arg(argv[1], 1, 64, &s)) {
+		snprintf(err, CNN_ERRLEN_LAYER,
+			 "pool needs SIZE STRIDE, each 1-64");
+		return -1;
+	}
+	pl->k = k, pl->stride = s;
+	return 0;
+}
+
+static int make(cnn_layer *l, char *err)
+{
+	pool *pl = l->cfg;
+
+	cnn__same(l->h, pl->k, pl->stride, &l->oh, &pl->pt);
+	cnn__same(l->w, pl->k, pl->stride, &l->ow, &pl->pl);
+	l->oc = l->c;
+	l->nw = l->nb = 0;
+	l->ws = 0;
+	l->aux = (long)l->oc * l->oh * l->ow;
+	return 0;
+}
+
+static void print(const cnn_layer *l, char *buf, size_t size)
+{
+	const pool *pl = l->cfg;
+
+	snprintf(buf, size, "pool %d %d", pl->k, pl->stride);
+}
+
+static void forward(const cnn_layer *l, const float *p, const float *x,
+		    float *y, float *aux, float *ws, int n)
+{
+	const pool *pl = l->cfg;
+	int k = pl->k, s = pl->stride, H = l->h, W = l->w;
+	long planes = (long)n * l->c;
+
+	for (long c = 0; c < planes; c++) {
+		const float *xc = x + c * H * W;
+		float *yc = y + c * l->oh * l->ow;
+		int *arg = aux ? (int *)aux + c * l->oh * l->ow : NULL;
+		for (int oy = 0; oy < l->oh; oy++) {
+			int y0 = oy * s - pl->pt, y1 = y0 + k;
+			y0 = y0 < 0 ? 0 : y0;
+			y1 = y1 > H ? H : y1;
+			for (int ox = 0; ox < l->ow; ox++) {
+				int x0 = ox * s - pl->pl, x1 = x0 + k;
+				x0 = x0 < 0 ? 0 : x0;
+				x1 = x1 > W ? W : x1;
+				int best = y0 * W + x0;
+				for (int iy = y0; iy < y1; iy++)
+					for (int ix = x0; ix < x1; ix++)
+						if (xc[iy * W + ix] > xc[best])
+							best = iy * W + ix;
+				yc[oy * l->ow + ox] = xc[best];
+				if (arg)
+					arg[oy * l->ow + ox] = best;
+			}
+		}
+	}
+}
+
+static void backward(const cnn_layer *l, const float *p, const float *x,
+		     const float *y, const float *aux, float *dy, float *dx,
+		     float *dp, float *ws, int n)
+{
+	long planes = (long)n * l->c, in = (long)l->h * l->w;
+	long out = (long)l->oh * l->ow;
+
+	if (!dx)
+		return;
+	memset(dx, 0, planes * in * sizeof *dx);
+	for (long c = 0; c < planes; c++) {
+		const int *arg = (const int *)aux + c * out;
+		for (long j = 0; j < out; j++)
+			dx[c * in + arg[j]] += dy[c * out + j];
+	}
+}
+
+const cnn_kind cnn_kind_pool = {"pool", parse, make, print, forward, backward};

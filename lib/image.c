@@ -1,0 +1,323 @@
+/* image.c — read JPEG (libjpeg-turbo) and netpbm (libnetpbm) into 8-bit
+ * RGB, write raw PPM.  Both libraries report errors by exiting unless told
+ * otherwise: libjpeg through a custom error_exit that longjmps back here,
+ * libnetpbm through pm_setjmpbuf with its messages captured, so nothing
+ * here prints or exits. */
+#include "image.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+#include <jerror.h>
+#include <netpbm/pam.h>
+
+static void seterr(char *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, FK_ERRLEN, fmt, ap);
+	va_end(ap);
+}
+
+int fk_image_alloc(fk_image *im, int w, int h, char *err)
+{
+	size_t need = (size_t)w * (size_t)h * 3;
+	size_t have = im->px ? (size_t)im->w * (size_t)im->h * 3 : 0;
+	if (need > have || !im->px) {
+		unsigned char *p = malloc(need ? need : 1);
+		if (!p) {
+			seterr(err, "out of memory for a %dx%d image", w, h);
+			return -1;
+		}
+		free(im->px);
+		im->px = p;
+	}
+	im->w = w;
+	im->h = h;
+	return 0;
+}
+
+static int too_big(long long w, long long h, long long max_pixels, char *err)
+{
+	if (w * h > max_pixels) {
+		seterr(err, "image of %lldx%lld pixels is over the limit of %lld pixels",
+		       w, h, max_pixels);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- JPEG ---------------------------------------------------------- */
+
+struct jerr {
+	struct jpeg_error_mgr pub;
+	jmp_buf jb;
+};
+
+static void jpeg_fail(j_common_ptr c)
+{
+	longjmp(((struct jerr *)c->err)->jb, 1);
+}
+
+/* Warnings are quiet, except a truncated file: libjpeg would pad it with
+ * grey and carry on, silently losing the rest of the picture. */
+static void jpeg_emit(j_common_ptr c, int level)
+{
+	if (level < 0) {
+		if (c->err->msg_code == JWRN_JPEG_EOF)
+			jpeg_fail(c);
+		c->err->num_warnings++;
+	}
+}
+
+static unsigned rd16(const unsigned char *p, int be)
+{
+	return be ? (unsigned)p[0] << 8 | p[1] : (unsigned)p[1] << 8 | p[0];
+}
+
+static unsigned long rd32(const unsigned char *p, int be)
+{
+	return be ? (unsigned long)rd16(p, 1) << 16 | rd16(p + 2, 1)
+		  : (unsigned long)rd16(p + 2, 0) << 16 | rd16(p, 0);
+}
+
+/* EXIF orientation (tag 0x0112 of IFD0 in the APP1 "Exif" marker), 1-8;
+ * 1 (as stored) when absent or unreadable */
+static int exif_orientation(j_decompress_ptr c)
+{
+	jpeg_saved_marker_ptr m;
+	for (m = c->marker_list; m; m = m->next) {
+		const unsigned char *t = m->data + 6;
+		unsigned long len, ifd, n, i;
+		int be;
+		if (m->marker != JPEG_APP0 + 1 || m->data_length < 14 ||
+		    memcmp(m->data, "Exif\0\0", 6) != 0)
+			continue;
+		len = m->data_length - 6;
+		if (memcmp(t, "MM\0*", 4) == 0)
+			be = 1;
+		else if (memcmp(t, "II*\0", 4) == 0)
+			be = 0;
+		else
+			continue;
+		ifd = rd32(t + 4, be);
+		if (ifd > len - 2)
+			continue;
+		n = rd16(t + ifd, be);
+		for (i = 0; i < n && ifd + 2 + 12 * (i + 1) <= len; i++) {
+			const unsigned char *e = t + ifd + 2 + 12 * i;
+			if (rd16(e, be) == 0x0112 && rd16(e + 2, be) == 3) {
+				unsigned o = rd16(e + 8, be);
+				return o >= 1 && o <= 8 ? (int)o : 1;
+			}
+		}
+	}
+	return 1;
+}
+
+/* copy the stored w x h picture src into im as a person sees it */
+static void orient(const unsigned char *src, int w, int h, int o, fk_image *im)
+{
+	int x, y;
+	for (y = 0; y < im->h; y++)
+		for (x = 0; x < im->w; x++) {
+			int sx, sy;
+			switch (o) {
+			case 2: sx = w - 1 - x; sy = y; break;
+			case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+			case 4: sx = x; sy = h - 1 - y; break;
+			case 5: sx = y; sy = x; break;
+			case 6: sx = y; sy = h - 1 - x; break;
+			case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+			case 8: sx = w - 1 - y; sy = x; break;
+			default: sx = x; sy = y; break;
+			}
+			memcpy(im->px + 3 * ((size_t)y * im->w + x),
+			       src + 3 * ((size_t)sy * w + sx), 3);
+		}
+}
+
+/* A JPEG is the last image of its stream: libjpeg reads ahead in blocks,
+ * so whatever follows it is consumed here rather than misread later. */
+static void drain(FILE *f)
+{
+	char buf[4096];
+	while (fread(buf, 1, sizeof buf, f) == sizeof buf)
+		;
+}
+
+static int read_jpeg(FILE *f, fk_image *im, long long max_pixels, char *err)
+{
+	struct jpeg_decompress_struct c;
+	struct jerr je;
+	unsigned char *volatile tmp = NULL;
+	unsigned char *dst;
+	JSAMPROW row;
+	int o, w, h;
+
+	c.err = jpeg_std_error(&je.pub);
+	je.pub.error_exit = jpeg_fail;
+	je.pub.emit_message = jpeg_emit;
+	if (setjmp(je.jb)) {
+		char msg[JMSG_LENGTH_MAX];
+		je.pub.format_message((j_common_ptr)&c, msg);
+		seterr(err, "JPEG: %s", msg);
+		jpeg_destroy_decompress(&c);
+		free(tmp);
+		return -1;
+	}
+	jpeg_create_decompress(&c);
+	jpeg_stdio_src(&c, f);
+	jpeg_save_markers(&c, JPEG_APP0 + 1, 0xffff);
+	jpeg_read_header(&c, TRUE);
+	w = (int)c.image_width;
+	h = (int)c.image_height;
+	if (too_big(w, h, max_pixels, err)) {
+		jpeg_destroy_decompress(&c);
+		return -1;
+	}
+	o = exif_orientation(&c);
+	c.out_color_space = JCS_RGB;
+	jpeg_start_decompress(&c);
+	if (c.output_components != 3) {
+		seterr(err, "JPEG: %d colour components, not 3", c.output_components);
+		jpeg_destroy_decompress(&c);
+		return -1;
+	}
+	if (o >= 5 ? fk_image_alloc(im, h, w, err) : fk_image_alloc(im, w, h, err)) {
+		jpeg_destroy_decompress(&c);
+		return -1;
+	}
+	dst = im->px;
+	if (o != 1) {
+		tmp = malloc((size_t)w * h * 3);
+		if (!tmp) {
+			seterr(err, "out of memory for a %dx%d image", w, h);
+			jpeg_destroy_decompress(&c);
+			return -1;
+		}
+		dst = tmp;
+	}
+	while (c.output_scanline < c.output_height) {
+		row = dst + (size_t)c.output_scanline * w * 3;
+		jpeg_read_scanlines(&c, &row, 1);
+	}
+	jpeg_finish_decompress(&c);
+	jpeg_destroy_decompress(&c);
+	if (tmp) {
+		orient(tmp, w, h, o, im);
+		free(tmp);
+	}
+	drain(f);
+	return 1;
+}
+
+/* ---- netpbm -------------------------------------------------------- */
+
+static char pm_msg[FK_ERRLEN];
+
+static void pm_keep(const char *msg)
+{
+	snprintf(pm_msg, sizeof pm_msg, "%s", msg);
+}
+
+static void pm_quiet(const char *msg)
+{
+	(void)msg;
+}
+
+static int read_pnm(FILE *f, fk_image *im, long long max_pixels, char *err)
+{
+	struct pam pam;
+	tuple *volatile row = NULL;
+	jmp_buf jb, *old;
+	int x, y;
+
+	pm_setusererrormsgfn(pm_keep);
+	pm_setusermessagefn(pm_quiet);
+	pm_msg[0] = '\0';
+	pm_setjmpbufsave(&jb, &old);
+	if (setjmp(jb)) {
+		pm_setjmpbuf(old);
+		seterr(err, "%s", pm_msg);
+		if (row)
+			pnm_freepamrow(row);
+		return -1;
+	}
+	pnm_readpaminit(f, &pam, PAM_STRUCT_SIZE(tuple_type));
+	if (too_big(pam.width, pam.height, max_pixels, err))
+		goto fail;
+	if (pam.depth < 1 || pam.depth > 4) {
+		seterr(err, "PAM depth %u: only 1-4 (grey, grey+alpha, RGB, RGBA) are read",
+		       pam.depth);
+		goto fail;
+	}
+	if (fk_image_alloc(im, pam.width, pam.height, err))
+		goto fail;
+	row = pnm_allocpamrow(&pam);
+	for (y = 0; y < pam.height; y++) {
+		unsigned char *p = im->px + (size_t)y * pam.width * 3;
+		pnm_readpamrow(&pam, row);
+		for (x = 0; x < pam.width; x++, p += 3) {
+			int k;
+			for (k = 0; k < 3; k++) {
+				sample s = row[x][pam.depth >= 3 ? k : 0];
+				p[k] = pam.maxval == 255 ? (unsigned char)s :
+				       (unsigned char)((s * 255 + pam.maxval / 2) / pam.maxval);
+			}
+		}
+	}
+	pnm_freepamrow(row);
+	pm_setjmpbuf(old);
+	return 1;
+fail:
+	if (row)
+		pnm_freepamrow(row);
+	pm_setjmpbuf(old);
+	return -1;
+}
+
+int fk_read_image(FILE *f, fk_image *im, long long max_pixels, char *err)
+{
+	int c;
+	do
+		c = getc(f);
+	while (c != EOF && isspace(c));
+	if (c == EOF) {
+		if (ferror(f)) {
+			seterr(err, "read error");
+			return -1;
+		}
+		return 0;
+	}
+	ungetc(c, f);
+	if (c == 0xFF)
+		return read_jpeg(f, im, max_pixels, err);
+	if (c == 'P')
+		return read_pnm(f, im, max_pixels, err);
+	seterr(err, "not a JPEG or netpbm image (first byte 0x%02x)", c);
+	return -1;
+}
+
+int fk_write_ppm(FILE *f, const fk_image *im, char *err)
+{
+	size_t n = (size_t)im->w * im->h * 3;
+	if (fprintf(f, "P6\n%d %d\n255\n", im->w, im->h) < 0 ||
+	    fwrite(im->px, 1, n, f) != n || ferror(f)) {
+		seterr(err, "write error: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void fk_image_free(fk_image *im)
+{
+	free(im->px);
+	im->px = NULL;
+	im->w = im->h = 0;
+}

@@ -1,0 +1,540 @@
+/* test_cnn_io.c — the model file: save -> load round trips, resuming
+ * training, the byte layout of cnnmodel(5) decoded by hand, and every kind
+ * of bad file (truncated, flipped, wrong magic or version, absurd counts),
+ * plus saves that fail (missing directory, /dev/full, a file size limit)
+ * without leaving anything behind. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "cnn_impl.h"
+#include "tap.h"
+
+/* small enough to load once per byte of its file */
+#define SPEC "conv 3 4; pool 3 2; lrn; fc 6; fc N"
+enum { C = 3, H = 8, W = 8, NCL = 3, BATCH = 4 };
+
+static char dir[] = "/tmp/test_cnn_io.XXXXXX";
+static char err[CNN_ERRLEN];
+
+static uint32_t rng = 12345;
+static float frand(void)
+{
+	rng = rng * 1664525u + 1013904223u;
+	return (float)(rng >> 8) / (1 << 24) - 0.5f;
+}
+
+static void batch(float *x, int *y, int n)
+{
+	for (int i = 0; i < n * C * H * W; i++)
+		x[i] = frand();
+	for (int i = 0; i < n; i++)
+		y[i] = (int)(rng >> 20) % NCL;
+}
+
+static cnn *small_net(uint64_t seed)
+{
+	cnn *net = cnn_new(SPEC, C, H, W, NCL, seed, err);
+	if (!net) {
+		printf("Bail out! cnn_new: %s\n", err);
+		exit(1);
+	}
+	return net;
+}
+
+static void train(cnn *net, const cnn_train_opts *o, int steps)
+{
+	float x[BATCH * C * H * W], loss;
+	int y[BATCH];
+	for (int s = 0; s < steps; s++) {
+		batch(x, y, BATCH);
+		if (cnn_train_step(net, o, x, y, BATCH, &loss, err) != 0) {
+			printf("Bail out! cnn_train_step: %s\n", err);
+			exit(1);
+		}
+	}
+}
+
+static int same_blob(cnn *a, cnn *b, int ema)
+{
+	long na, nb;
+	float *pa = cnn__params(a, ema, &na), *pb = cnn__params(b, ema, &nb);
+	return na == nb && memcmp(pa, pb, sizeof *pa * (size_t)na) == 0;
+}
+
+static int same_predictions(cnn *a, cnn *b, int ema)
+{
+	enum { N = 5 };
+	float x[N * C * H * W], pa[N * NCL], pb[N * NCL];
+	int y[N];
+	batch(x, y, N);
+	return cnn_predict(a, x, N, ema, pa, err) == 0 && cnn_predict(b, x, N, ema, pb, err) == 0 &&
+	       memcmp(pa, pb, sizeof pa) == 0;
+}
+
+static char *path(const char *name)
+{
+	static char p[4][256];
+	static int k;
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+	return p[k];
+}
+
+static unsigned char *slurp(const char *p, size_t *n)
+{
+	FILE *f = fopen(p, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	*n = (size_t)ftell(f);
+	rewind(f);
+	unsigned char *b = malloc(*n ? *n : 1);
+	if (fread(b, 1, *n, f) != *n) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	return b;
+}
+
+/* fload from bytes in memory */
+static cnn *load_bytes(const unsigned char *b, size_t n)
+{
+	FILE *f = n ? fmemopen((void *)b, n, "rb") : fopen("/dev/null", "rb");
+	if (!f) {
+		snprintf(err, sizeof err, "test: cannot open %zu bytes as a stream", n);
+		return NULL;
+	}
+	cnn *net = cnn_fload(f, err);
+	fclose(f);
+	return net;
+}
+
+/* the readers the test uses: cnnmodel(5) says little-endian, no padding */
+static uint32_t le32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t le64(const unsigned char *p)
+{
+	return le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+static void set32(unsigned char *p, uint32_t v)
+{
+	p[0] = v & 0xff, p[1] = v >> 8 & 0xff, p[2] = v >> 16 & 0xff, p[3] = v >> 24;
+}
+static void set64(unsigned char *p, uint64_t v)
+{
+	set32(p, (uint32_t)v);
+	set32(p + 4, (uint32_t)(v >> 32));
+}
+/* rewrite the trailing CRC after an edit, so the field checks are reached */
+static void fix_crc(unsigned char *b, size_t n)
+{
+	set32(b + n - 4, (uint32_t)crc32(0, b, (uInt)(n - 4)));
+}
+
+/* offsets of the variable fields in a saved small model */
+typedef struct {
+	size_t spec, prep, names, opt, nstate, nparams, raw, ema, crc;
+} layout;
+
+static layout find_layout(const unsigned char *b)
+{
+	layout l;
+	l.spec = 52;
+	l.prep = l.spec + 4 + le32(b + l.spec);
+	l.names = l.prep + 4 + le32(b + l.prep);
+	size_t at = l.names + 4;
+	for (uint32_t i = 0; i < le32(b + l.names); i++)
+		at += 4 + le32(b + at);
+	l.opt = at;
+	l.nstate = at + 4;
+	l.nparams = at + 12;
+	l.raw = at + 20;
+	l.ema = l.raw + 4 * le64(b + l.nparams);
+	l.crc = l.ema + 4 * le64(b + l.nparams);
+	return l;
+}
+
+/* bad bytes must be refused with a message containing want */
+static void refused(const unsigned char *b, size_t n, const char *want, const char *what)
+{
+	err[0] = 0;
+	cnn *net = load_bytes(b, n);
+	ok(!net && strstr(err, want), "%s is refused: %s", what, err);
+	cnn_free(net);
+}
+
+static int no_temp_files(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int clean = 1;
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, ".bin."))
+			clean = 0;
+	closedir(d);
+	return clean;
+}
+
+static void test_round_trip(void)
+{
+	cnn_train_opts o;
+	cnn_train_defaults(&o);
+	o.batch = BATCH;
+	cnn *a = small_net(42);
+	char *names[NCL] = {"alice", "bob", "carol with spaces"};
+	ok(cnn_set_class_names(a, names, NCL, err) == 0, "set class names");
+	ok(cnn_set_prep(a, "stored=40 crop=32 std=1", err) == 0, "set prep");
+	train(a, &o, 3);
+
+	ok(cnn_save(a, path("a.bin"), err) == 0, "save: %s", err);
+	cnn *b = cnn_load(path("a.bin"), err);
+	ok(b != NULL, "load: %s", b ? "" : err);
+	if (!b)
+		return;
+	int c, h, w;
+	cnn_input_shape(b, &c, &h, &w);
+	ok(c == C && h == H && w == W, "input shape %dx%dx%d", c, h, w);
+	ok(cnn_nclass(b) == NCL, "class count %d", cnn_nclass(b));
+	ok(strcmp(cnn_spec(a), cnn_spec(b)) == 0, "spec \"%s\"", cnn_spec(b));
+	ok(cnn_step_count(b) == 3, "step count %ld", cnn_step_count(b));
+	ok(cnn_nparams(a) == cnn_nparams(b), "parameter count %ld", cnn_nparams(b));
+	ok(cnn__seed(b) == 42, "seed %llu", (unsigned long long)cnn__seed(b));
+	int names_ok = 1;
+	for (int i = 0; i < NCL; i++)
+		names_ok &= cnn_class_name(b, i) && strcmp(cnn_class_name(b, i), names[i]) == 0;
+	ok(names_ok, "class names");
+	ok(cnn_prep(b) && strcmp(cnn_prep(b), "stored=40 crop=32 std=1") == 0, "prep \"%s\"",
+	   cnn_prep(b) ? cnn_prep(b) : "(null)");
+	ok(same_blob(a, b, 0), "raw weights identical");
+	ok(same_blob(a, b, 1), "averaged weights identical");
+	ok(same_predictions(a, b, 0), "identical raw predictions");
+	ok(same_predictions(a, b, 1), "identical averaged predictions");
+
+	/* a model without names or prep round-trips as such */
+	cnn *bare = small_net(7);
+	ok(cnn_save(bare, path("bare.bin"), err) == 0, "save a bare model");
+	cnn *bare2 = cnn_load(path("bare.bin"), err);
+	ok(bare2 && !cnn_class_name(bare2, 0) && (!cnn_prep(bare2) || !*cnn_prep(bare2)),
+	   "no names, no prep after loading a bare model");
+	ok(bare2 && same_blob(bare, bare2, 0) && same_blob(bare, bare2, 1), "bare model's weights identical");
+	cnn_free(bare);
+	cnn_free(bare2);
+
+	/* FILE* forms: two models in one stream, the stream left open */
+	FILE *f = tmpfile();
+	ok(cnn_fsave(a, f, err) == 0 && cnn_fsave(b, f, err) == 0, "fsave twice to one stream");
+	ok(fputc('x', f) != EOF && fflush(f) == 0, "stream still open after fsave");
+	rewind(f);
+	cnn *f1 = cnn_fload(f, err), *f2 = cnn_fload(f, err);
+	ok(f1 && f2 && same_blob(a, f1, 0) && same_blob(a, f2, 1), "fload twice from one stream");
+	ok(fgetc(f) == 'x', "fload stops right after its model");
+	fclose(f);
+	cnn_free(f1);
+	cnn_free(f2);
+
+	/* the path form refuses trailing data */
+	size_t n;
+	unsigned char *bytes = slurp(path("a.bin"), &n);
+	FILE *g = fopen(path("trail.bin"), "wb");
+	fwrite(bytes, 1, n, g);
+	fputc(0, g);
+	fclose(g);
+	cnn *t = cnn_load(path("trail.bin"), err);
+	ok(!t && strstr(err, "trailing data") && strstr(err, "trail.bin"), "trailing byte refused: %s", err);
+	free(bytes);
+
+	/* the tutorial network itself, a 4 MB blob */
+	cnn *tut = cnn_new(NULL, 3, 32, 32, 6, 1, err);
+	ok(tut && cnn_save(tut, path("tut.bin"), err) == 0, "save the tutorial network");
+	cnn *tut2 = cnn_load(path("tut.bin"), err);
+	ok(tut2 && same_blob(tut, tut2, 0) && same_blob(tut, tut2, 1) &&
+	   strcmp(cnn_spec(tut2), cnn_spec(tut)) == 0, "tutorial network round-trips (%ld parameters)",
+	   tut2 ? cnn_nparams(tut2) : 0L);
+	cnn_free(tut);
+	cnn_free(tut2);
+	cnn_free(a);
+	cnn_free(b);
+}
+
+/* train k+m steps straight, or k, save, load, m: the same bits, with the
+ * learning rate stepping down in between so the step count matters */
+static void test_resume(void)
+{
+	cnn_train_opts o;
+	cnn_train_defaults(&o);
+	o.batch = BATCH;
+	o.decay_steps = 4;
+	o.lr_decay = 0.5f;
+	enum { K = 5, M = 6 };
+	uint32_t seed_data = rng;
+
+	cnn *straight = small_net(3);
+	train(straight, &o, K + M);
+
+	rng = seed_data;
+	cnn *first = small_net(3);
+	train(first, &o, K);
+	ok(cnn_save(first, path("resume.bin"), err) == 0, "save after %d steps", K);
+	cnn_free(first);
+	cnn *resumed = cnn_load(path("resume.bin"), err);
+	ok(resumed && cnn_step_count(resumed) == K, "loaded at step %ld", resumed ? cnn_step_count(resumed) : -1L);
+	if (!resumed)
+		return;
+	ok(close_to(cnn_learning_rate(resumed, &o), 0.05, 1e-7), "learning rate after %d steps is %g", K,
+	   cnn_learning_rate(resumed, &o));
+	train(resumed, &o, M);
+	ok(cnn_step_count(resumed) == K + M, "step %ld after resuming", cnn_step_count(resumed));
+	ok(same_blob(straight, resumed, 0), "resumed raw weights bit-identical to never stopping");
+	ok(same_blob(straight, resumed, 1), "resumed averaged weights bit-identical to never stopping");
+	cnn_free(straight);
+	cnn_free(resumed);
+}
+
+/* decode the saved file by hand, per cnnmodel(5), and compare */
+static void test_layout(void)
+{
+	cnn *a = small_net(0x0123456789abcdefULL);
+	char *names[NCL] = {"x", "yy", "zzz"};
+	cnn_set_class_names(a, names, NCL, err);
+	cnn_set_prep(a, "p=1", err);
+	cnn__set_step(a, 0x100000002L);
+	ok(cnn_save(a, path("layout.bin"), err) == 0, "save for the layout check");
+	size_t n;
+	unsigned char *b = slurp(path("layout.bin"), &n);
+	static const unsigned char mg[8] = {0x89, 'C', 'N', 'N', 0x0d, 0x0a, 0x1a, 0x0a};
+	ok(memcmp(b, mg, 8) == 0, "bytes 0-7: magic 89 43 4e 4e 0d 0a 1a 0a");
+	ok(le32(b + 8) == 1, "bytes 8-11: version %u", le32(b + 8));
+	ok(le64(b + 12) == n, "bytes 12-19: file length %llu (file has %zu)", (unsigned long long)le64(b + 12), n);
+	ok(le32(b + 20) == C && le32(b + 24) == H && le32(b + 28) == W, "bytes 20-31: shape %ux%ux%u",
+	   le32(b + 20), le32(b + 24), le32(b + 28));
+	ok(le32(b + 32) == NCL, "bytes 32-35: class count %u", le32(b + 32));
+	ok(b[36] == 0xef && b[43] == 0x01 && le64(b + 36) == 0x0123456789abcdefULL,
+	   "bytes 36-43: seed, least significant byte first");
+	ok(le64(b + 44) == 0x100000002ULL, "bytes 44-51: step, 64 bits");
+	layout l = find_layout(b);
+	size_t sl = le32(b + l.spec);
+	ok(sl == strlen(cnn_spec(a)) && memcmp(b + l.spec + 4, cnn_spec(a), sl) == 0,
+	   "spec: length %zu then the text, no NUL", sl);
+	ok(le32(b + l.prep) == 3 && memcmp(b + l.prep + 4, "p=1", 3) == 0, "prep: length 3, \"p=1\"");
+	ok(le32(b + l.names) == NCL && le32(b + l.names + 4) == 1 && b[l.names + 8] == 'x' &&
+	   le32(b + l.names + 9) == 2 && memcmp(b + l.names + 13, "yy", 2) == 0,
+	   "class names: count, then length and bytes each");
+	ok(le32(b + l.opt) == 0 && le64(b + l.nstate) == 0, "optimiser 0 (plain SGD) with no state");
+	long np;
+	float *raw = cnn__params(a, 0, &np), *ema = cnn__params(a, 1, &np);
+	ok(le64(b + l.nparams) == (uint64_t)np, "parameter count %llu", (unsigned long long)le64(b + l.nparams));
+	/* a float's bits, assembled from four little-endian bytes */
+	int wok = 1;
+	for (long i = 0; i < np; i++) {
+		uint32_t u = le32(b + l.raw + 4 * i), v = le32(b + l.ema + 4 * i), ur, ue;
+		memcpy(&ur, &raw[i], 4);
+		memcpy(&ue, &ema[i], 4);
+		wok &= u == ur && v == ue;
+	}
+	ok(wok, "raw then averaged weights, float32 little-endian");
+	ok(l.crc + 4 == n, "CRC is the last 4 bytes");
+	ok(le32(b + l.crc) == (uint32_t)crc32(0, b, (uInt)l.crc), "CRC-32 (zlib) of all bytes before it");
+	free(b);
+	cnn_free(a);
+}
+
+static void test_corrupt(void)
+{
+	cnn *a = small_net(5);
+	char *names[NCL] = {"a", "b", "c"};
+	cnn_set_class_names(a, names, NCL, err);
+	ok(cnn_save(a, path("good.bin"), err) == 0, "save a model to corrupt");
+	size_t n;
+	unsigned char *good = slurp(path("good.bin"), &n), *b = malloc(n);
+	layout l = find_layout(good);
+
+	/* truncated at every length */
+	int all = 1, k_bad = -1;	/* -1: none missed */
+	for (size_t k = 0; k < n; k++) {
+		cnn *net = load_bytes(good, k);
+		const char *want = k == 0 ? "empty" : "truncated";
+		if (net || !strstr(err, want)) {
+			all = 0;
+			k_bad = (int)k;
+		}
+		cnn_free(net);
+	}
+	ok(all, "every truncation (0 to %zu bytes) is refused as empty or truncated (first miss: %d)",
+	   n - 1, k_bad);
+	cnn *empty = cnn_load(path("none.bin"), err);
+	ok(!empty && strstr(err, "none.bin"), "missing file: %s", err);
+	FILE *e = fopen(path("empty.bin"), "wb");
+	fclose(e);
+	empty = cnn_load(path("empty.bin"), err);
+	ok(!empty && strstr(err, "empty.bin") && strstr(err, "empty file"), "empty file: %s", err);
+
+	/* every byte flipped: past the header it is a CRC mismatch */
+	all = 1, k_bad = -1;
+	for (size_t k = 0; k < n; k++) {
+		memcpy(b, good, n);
+		b[k] ^= 0x5a;
+		cnn *net = load_bytes(b, n);
+		const char *want = k < 8 ? "bad magic" : k < 12 ? "version" : k < 20 ? "" : "CRC mismatch";
+		if (net || !strstr(err, want)) {
+			all = 0;
+			k_bad = (int)k;
+		}
+		cnn_free(net);
+	}
+	ok(all, "every flipped byte is refused, past byte 20 as a CRC mismatch (first miss: %d)", k_bad);
+
+	memcpy(b, good, n);
+	memcpy(b, "P6\n32 32", 8);
+	refused(b, n, "bad magic 50 36 0a", "a PPM header");
+	memcpy(b, good, n);
+	set32(b + 8, 2);
+	fix_crc(b, n);
+	refused(b, n, "unsupported format version 2", "version 2");
+	memcpy(b, good, n);
+	set64(b + 12, 1ULL << 50);
+	refused(b, n, "absurd file length", "length 2^50");
+	memcpy(b, good, n);
+	set64(b + 12, 40);
+	refused(b, n, "absurd file length 40", "length 40");
+	memcpy(b, good, n);
+	set64(b + 12, 1ULL << 36);
+	refused(b, n, "truncated", "length 64 GiB (not allocated, the file ends first)");
+
+	/* absurd fields under a good CRC */
+	struct {
+		size_t at;
+		int bits;
+		uint64_t v;
+		const char *want, *what;
+	} cases[] = {
+		{20, 32, 0, "absurd input shape 0x8x8", "0 channels"},
+		{24, 32, 1u << 30, "absurd input shape", "height 2^30"},
+		{28, 32, 70000, "absurd input shape", "width 70000"},
+		{32, 32, 0, "absurd class count 0", "0 classes"},
+		{32, 32, 0xffffffffu, "absurd class count 4294967295", "2^32-1 classes"},
+		{32, 32, 4, "3 class names for 4 classes", "names not matching the class count"},
+		{44, 64, 1ULL << 63, "absurd training step", "step 2^63"},
+		{52, 32, 0xffffffffu, "network spec", "spec length 2^32-1"},
+		{52, 32, 5000, "network spec", "spec length past the end"},
+		{l.prep, 32, 1u << 20, "preprocessing string", "prep length 2^20"},
+		{l.names, 32, 1, "1 class names for 3 classes", "one name for three classes"},
+		{l.names + 4, 32, 1u << 20, "class name", "name length 2^20"},
+		{l.opt, 32, 1, "unsupported optimiser 1", "optimiser 1"},
+		{l.nstate, 64, 3, "unsupported optimiser 0 with 3", "optimiser state for SGD"},
+		{l.nparams, 64, 1ULL << 62, "parameter count", "parameter count 2^62"},
+		{l.nparams, 64, 0, "parameter count 0", "parameter count 0"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memcpy(b, good, n);
+		if (cases[i].bits == 32)
+			set32(b + cases[i].at, (uint32_t)cases[i].v);
+		else
+			set64(b + cases[i].at, cases[i].v);
+		fix_crc(b, n);
+		refused(b, n, cases[i].want, cases[i].what);
+	}
+
+	/* a NUL inside the spec; a spec the core rejects; one that builds a
+	 * different number of parameters (same length: "fc 6" -> "fc 7") */
+	char *fc = NULL;
+	memcpy(b, good, n);
+	b[l.spec + 5] = 0;
+	fix_crc(b, n);
+	refused(b, n, "NUL", "NUL in the spec");
+	memcpy(b, good, n);
+	memcpy(b + l.spec + 4, "zzzz", 4);
+	fix_crc(b, n);
+	refused(b, n, "cannot rebuild the network", "a spec the core rejects");
+	memcpy(b, good, n);
+	for (size_t i = l.spec + 4; i + 4 < l.prep; i++)
+		if (memcmp(b + i, "fc 6", 4) == 0)
+			fc = (char *)b + i;
+	ok(fc != NULL, "spec holds \"fc 6\"");
+	if (fc) {
+		fc[3] = '7';
+		fix_crc(b, n);
+		refused(b, n, "does not match the spec", "a spec with more parameters");
+	}
+
+	/* non-finite weights */
+	float bad[] = {NAN, INFINITY, -INFINITY};
+	size_t at[] = {l.raw, l.ema + 4 * 3, l.crc - 4};
+	for (int i = 0; i < 3; i++) {
+		uint32_t u;
+		memcpy(&u, &bad[i], 4);
+		memcpy(b, good, n);
+		set32(b + at[i], u);
+		fix_crc(b, n);
+		refused(b, n, i == 0 ? "raw weights" : "averaged weights", i == 0 ? "a NaN raw weight" : "an infinite averaged weight");
+	}
+	free(good);
+	free(b);
+	cnn_free(a);
+}
+
+static void test_failed_saves(void)
+{
+	cnn *a = small_net(9);
+	ok(cnn_save(a, "/nonexistent-dir/x/model.bin", err) == -1 && strstr(err, "/nonexistent-dir/x/model.bin"),
+	   "save into a missing directory fails: %s", err);
+	ok(cnn_save(a, path("good.bin/model.bin"), err) == -1, "save under a regular file fails: %s", err);
+
+	FILE *f = fopen("/dev/full", "wb");
+	ok(f && cnn_fsave(a, f, err) == -1 && strstr(err, "write failed"), "fsave to /dev/full fails: %s", err);
+	if (f)
+		fclose(f);
+
+	/* a full disk, as a file size limit: the old file stays, no temp file */
+	cnn *old = small_net(10);
+	ok(cnn_save(old, path("keep.bin"), err) == 0, "save a model to overwrite");
+	struct rlimit lim, small = {2000, 0};
+	getrlimit(RLIMIT_FSIZE, &lim);
+	small.rlim_max = lim.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &small);
+	int rc = cnn_save(a, path("keep.bin"), err);
+	setrlimit(RLIMIT_FSIZE, &lim);
+	ok(rc == -1 && strstr(err, "keep.bin"), "save past a 2000-byte file size limit fails: %s", err);
+	ok(no_temp_files(), "no temporary file left behind");
+	cnn *kept = cnn_load(path("keep.bin"), err);
+	ok(kept && same_blob(kept, old, 0), "the old file is untouched");
+
+	/* a written file gets the mode open() would give it */
+	mode_t um = umask(022);
+	ok(cnn_save(a, path("mode.bin"), err) == 0, "save with umask 022");
+	struct stat st = {0};
+	stat(path("mode.bin"), &st);
+	ok((st.st_mode & 0777) == 0644, "mode %o", (unsigned)(st.st_mode & 0777));
+	umask(um);
+	cnn_free(a);
+	cnn_free(old);
+	cnn_free(kept);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	test_round_trip();
+	test_resume();
+	test_layout();
+	test_corrupt();
+	test_failed_saves();
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	return done_testing();
+}
