@@ -58,10 +58,15 @@ lint-man:
 	@for m in man/*.[1357]; do groff -mandoc -ww -z $$m || exit 1; done
 
 bench: all
-	bench/run
+	$(RUNENV) bench/run
+
+RUNENV = PATH="$(CURDIR)/$(B)/bin:$(CURDIR)/scripts:$$PATH"
+
+demo: all
+	$(RUNENV) scripts/demo $(DEMO_ARGS)
 
 model: all
-	scripts/make-model
+	$(RUNENV) scripts/make-model
 
 $(B)/libcnn.pc: Makefile
 	@mkdir -p $(@D)
@@ -86,6 +91,6 @@ install: all $(B)/libcnn.pc
 clean:
 	rm -rf build build-san
 
-.PHONY: all units check lint-man bench model install clean
+.PHONY: all units check lint-man bench demo model install clean
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

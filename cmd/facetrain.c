@@ -103,6 +103,14 @@ static int same_names(const cnn *net, char **names, int n)
 	return 1;
 }
 
+static void save(const cnn *net, const char *path)
+{
+	char err[CNN_ERRLEN];
+
+	if (cnn_save(net, path, err) < 0)
+		fk_die("%s: checkpoint not written: %s", path, err);
+}
+
 /* the network to train: the checkpoint if there is one, else a new one */
 static cnn *start(const options *o, char **names, int nclass)
 {
@@ -119,6 +127,8 @@ static cnn *start(const options *o, char **names, int nclass)
 		if (cnn_set_class_names(fresh, names, nclass, err) < 0 ||
 		    cnn_set_prep(fresh, prep, err) < 0)
 			fk_die("%s", err);
+		/* a first checkpoint: MODEL is writable, and always loadable */
+		save(fresh, o->model);
 		return fresh;
 	}
 	net = cnn_load(o->model, err);
@@ -153,14 +163,6 @@ static double accuracy(cnn *net, const fk_prep *p, const fk_records *r)
 	return (double)right / r->count;
 }
 
-static void save(const cnn *net, const char *path)
-{
-	char err[CNN_ERRLEN];
-
-	if (cnn_save(net, path, err) < 0)
-		fk_die("%s: checkpoint not written: %s", path, err);
-}
-
 static void fmt_time(double s, char *buf, size_t n)
 {
 	long t = (long)(s + 0.5);
@@ -173,8 +175,8 @@ static void fmt_time(double s, char *buf, size_t n)
 
 /* the training loop: batches drawn from (seed, epoch) shuffles, distortions
  * from (seed, step, index), so a resumed run repeats an uninterrupted one */
-static int train(cnn *net, const options *o, const fk_records *recs,
-		 const fk_records *test, FILE *log)
+static void train(cnn *net, const options *o, const fk_records *recs,
+		  const fk_records *test, FILE *log)
 {
 	int batch = o->opt.batch, tty = isatty(2);
 	size_t in = 3 * (size_t)o->prep.crop * o->prep.crop;
@@ -182,6 +184,7 @@ static int train(cnn *net, const options *o, const fk_records *recs,
 	int *y = fk_xmalloc(batch * sizeof *y);
 	long *perm = fk_xmalloc(recs->count * sizeof *perm), epoch = -1;
 	long step0 = cnn_step_count(net), nsum = 0;
+	long saved = step0;
 	double t0 = now(), tshown = 0, lsum = 0;
 	char err[CNN_ERRLEN], eta[32];
 
@@ -203,10 +206,8 @@ static int train(cnn *net, const options *o, const fk_records *recs,
 		}
 		loss = 0;
 		if (cnn_train_step(net, &o->opt, x, y, batch, &loss, err) < 0) {
-			if (!isfinite(loss))
-				fk_die("step %ld: the loss is %g: training diverged (try a lower -r); %s keeps the last good checkpoint",
-				       step + 1, loss, o->model);
-			fk_die("step %ld: %s", step + 1, err);
+			fk_die("step %ld: %s; %s keeps the last good checkpoint (step %ld)",
+			       step + 1, err, o->model, saved);
 		}
 		lsum += loss;
 		nsum++;
@@ -214,8 +215,10 @@ static int train(cnn *net, const options *o, const fk_records *recs,
 		t = now() - t0;
 		rate = (double)(done - step0) * batch / (t > 0 ? t : 1e-9);
 		fmt_time((o->steps - done) * (double)batch / rate, eta, sizeof eta);
-		if (done % o->ckpt == 0 && done < o->steps)
+		if (done % o->ckpt == 0 && done < o->steps) {
 			save(net, o->model);
+			saved = done;
+		}
 		if (done % o->interval == 0 || done == o->steps) {
 			double acc = test ? accuracy(net, &o->prep, test) : -1;
 			float lr = cnn_learning_rate(net, &o->opt);
@@ -251,7 +254,6 @@ static int train(cnn *net, const options *o, const fk_records *recs,
 	free(x);
 	free(y);
 	free(perm);
-	return 0;
 }
 
 static void parse_contrast(fk_prep *p, const char *s)

@@ -43,7 +43,8 @@ struct cnn {
 	/* work buffers, for up to cap images split in up to nparts parts */
 	int cap, nparts;
 	float **act, **aux;	/* per layer: output, kept state */
-	float *d[2];		/* gradients of activations, ping-pong */
+	float *d[2];		/* gradients of activations, ping-pong,
+				   maxsize per image */
 	float *ws;		/* scratch, maxws per part */
 	float *gpart;		/* gradients of parts 1.. (part 0 uses g) */
 	double *lpart;		/* loss of each part */
@@ -423,6 +424,10 @@ static void run_part(void *arg, int part, int nparts)
 	float *ws = net->ws + part * net->maxws;
 	float *dp = part ? net->gpart + (part - 1) * net->np : net->g;
 	const float *x = jb->x + lo * in_size(&net->l[0]);
+	/* each part's own slab of the gradient buffers: the parts do not
+	 * wait for each other between layers, and the layers' sizes differ */
+	float *d[2] = {net->d[0] + lo * net->maxsize,
+		       net->d[1] + lo * net->maxsize}, *d0 = d[0];
 	int k = 0;
 
 	for (int i = 0; i < net->nl; i++) {
@@ -437,16 +442,14 @@ static void run_part(void *arg, int part, int nparts)
 	memset(dp, 0, net->np * sizeof *dp);
 	net->lpart[part] = softmax_xent(net->act[net->nl - 1] + lo *
 					net->nclass, jb->y + lo, m, jb->n,
-					net->nclass, net->d[0] + lo *
-					net->nclass);
+					net->nclass, d0);
 	for (int i = net->nl - 1; i >= 0; i--, k ^= 1) {
 		cnn_layer *l = &net->l[i];
 		const float *in = i ? net->act[i - 1] + lo * in_size(l) : x;
 		l->kind->backward(l, jb->p + l->off, in,
 				  net->act[i] + lo * out_size(l),
 				  net->aux[i] + lo * l->aux,
-				  net->d[k] + lo * out_size(l),
-				  i ? net->d[k ^ 1] + lo * in_size(l) : NULL,
+				  d[k], i ? d[k ^ 1] : NULL,
 				  dp + l->off, ws, m);
 	}
 }

@@ -77,17 +77,31 @@ static void print(const cnn_layer *l, char *buf, size_t size)
 	cnn__print_weight_opts(l, buf, size);
 }
 
+/* the output columns ox whose input column ox*s - pl + kx lies inside
+ * 0..w-1: [*lo, *hi) */
+static void valid(int w, int ow, int s, int pl, int kx, int *lo, int *hi)
+{
+	int a = pl - kx, b = w + pl - kx;	/* need a <= ox*s < b */
+
+	*lo = a <= 0 ? 0 : (a + s - 1) / s;
+	*hi = b <= 0 ? 0 : (b + s - 1) / s;
+	*hi = *hi > ow ? ow : *hi;
+	*lo = *lo > *hi ? *hi : *lo;
+}
+
 /* col[(ci*k + ky)*k + kx][oy*ow + ox] = x[ci][oy*s - pt + ky][ox*s - pl + kx],
- * 0 outside the image */
+ * 0 outside the image.  With col2im below, the bulk of conv's own time:
+ * each row is a zeroed margin, a copy (strided unless s = 1), a margin. */
 static void im2col(const cnn_layer *l, const float *x, float *col)
 {
 	const conv *cv = l->cfg;
-	int k = cv->k, s = cv->stride, oh = l->oh, ow = l->ow;
+	int k = cv->k, s = cv->stride, oh = l->oh, ow = l->ow, lo, hi;
 
 	for (int ci = 0; ci < l->c; ci++)
 		for (int ky = 0; ky < k; ky++)
 			for (int kx = 0; kx < k; kx++) {
 				const float *xc = x + (long)ci * l->h * l->w;
+				valid(l->w, ow, s, cv->pl, kx, &lo, &hi);
 				for (int oy = 0; oy < oh; oy++) {
 					int iy = oy * s - cv->pt + ky;
 					float *d = col + (long)oy * ow;
@@ -96,38 +110,41 @@ static void im2col(const cnn_layer *l, const float *x, float *col)
 						continue;
 					}
 					const float *row = xc + (long)iy * l->w;
-					for (int ox = 0; ox < ow; ox++) {
-						int ix = ox * s - cv->pl + kx;
-						d[ox] = ix >= 0 && ix < l->w ?
-							row[ix] : 0;
-					}
+					int x0 = lo * s + kx - cv->pl;
+					memset(d, 0, lo * sizeof *d);
+					if (s == 1)
+						memcpy(d + lo, row + x0,
+						       (hi - lo) * sizeof *d);
+					else
+						for (int ox = lo; ox < hi; ox++)
+							d[ox] = row[x0 + (ox - lo) * s];
+					memset(d + hi, 0, (ow - hi) * sizeof *d);
 				}
 				col += (long)oh * ow;
 			}
 }
 
-/* the adjoint of im2col: dx[...] += col[...] */
+/* the adjoint of im2col: dx = sum of col's entries at their sources */
 static void col2im(const cnn_layer *l, const float *col, float *dx)
 {
 	const conv *cv = l->cfg;
-	int k = cv->k, s = cv->stride, oh = l->oh, ow = l->ow;
+	int k = cv->k, s = cv->stride, oh = l->oh, ow = l->ow, lo, hi;
 
 	memset(dx, 0, (long)l->c * l->h * l->w * sizeof *dx);
 	for (int ci = 0; ci < l->c; ci++)
 		for (int ky = 0; ky < k; ky++)
 			for (int kx = 0; kx < k; kx++) {
 				float *xc = dx + (long)ci * l->h * l->w;
+				valid(l->w, ow, s, cv->pl, kx, &lo, &hi);
 				for (int oy = 0; oy < oh; oy++) {
 					int iy = oy * s - cv->pt + ky;
 					const float *d = col + (long)oy * ow;
 					if (iy < 0 || iy >= l->h)
 						continue;
-					float *row = xc + (long)iy * l->w;
-					for (int ox = 0; ox < ow; ox++) {
-						int ix = ox * s - cv->pl + kx;
-						if (ix >= 0 && ix < l->w)
-							row[ix] += d[ox];
-					}
+					float *row = xc + (long)iy * l->w +
+						     lo * s + kx - cv->pl;
+					for (int ox = lo; ox < hi; ox++)
+						row[(ox - lo) * s] += d[ox];
 				}
 				col += (long)oh * ow;
 			}

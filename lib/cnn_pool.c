@@ -1,7 +1,8 @@
 /* cnn_pool.c — max pooling, SIZE x SIZE windows every STRIDE pixels, with
  * TensorFlow's SAME padding: the output is ceil(in/stride) and the padded
  * cells never win (3x3 stride 2 takes 32 -> 16 -> 8).  Spec: pool SIZE
- * STRIDE.  Forward keeps the winner's index for backward. */
+ * STRIDE.  Forward keeps the winner's index for backward.  A NaN wins,
+ * so a NaN input reaches the loss and is refused there. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 				int best = y0 * W + x0;
 				for (int iy = y0; iy < y1; iy++)
 					for (int ix = x0; ix < x1; ix++)
-						if (xc[iy * W + ix] > xc[best])
+						if (!(xc[iy * W + ix] <= xc[best]))
 							best = iy * W + ix;
 				yc[oy * l->ow + ox] = xc[best];
 				if (arg)

@@ -51,7 +51,7 @@ int cnn__float_opt(const char *s, const char *key, float *v)
 void cnn__relu(float *y, long n)
 {
 	for (long i = 0; i < n; i++)
-		y[i] = y[i] > 0 ? y[i] : 0;
+		y[i] = y[i] < 0 ? 0 : y[i];	/* NaN passes */
 }
 
 void cnn__relu_back(const float *y, float *dy, long n)

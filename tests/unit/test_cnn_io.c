@@ -489,6 +489,14 @@ static void test_failed_saves(void)
 	   "save into a missing directory fails: %s", err);
 	ok(cnn_save(a, path("good.bin/model.bin"), err) == -1, "save under a regular file fails: %s", err);
 
+	/* root writes anywhere, so a read-only directory only stops others */
+	mkdir(path("ro"), 0555);
+	if (geteuid() == 0)
+		ok(1, "save into a read-only directory fails # SKIP running as root");
+	else
+		ok(cnn_save(a, path("ro/model.bin"), err) == -1 && strstr(err, "Permission denied"),
+		   "save into a read-only directory fails: %s", err);
+
 	FILE *f = fopen("/dev/full", "wb");
 	ok(f && cnn_fsave(a, f, err) == -1 && strstr(err, "write failed"), "fsave to /dev/full fails: %s", err);
 	if (f)

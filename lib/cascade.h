@@ -1,0 +1,63 @@
+/* cascade.h — Viola-Jones object detection with OpenCV's trained cascades.
+ *
+ * fk_cascade_load reads a cascade in OpenCV's XML format (opencv_traincascade,
+ * <cascade><stageType>BOOST</stageType>, HAAR features with stumps or trees,
+ * upright or tilted, and LBP features), e.g. Debian's opencv-data files.
+ * fk_detect reproduces cv::CascadeClassifier::detectMultiScale of OpenCV 4:
+ * grey conversion, image pyramid, window stepping, variance normalisation
+ * and rectangle grouping give the same rectangles for the same pixels.
+ * Library code: it never prints and never exits; a failing call returns -1
+ * (or NULL) and leaves a message in the caller's err[FK_ERRLEN]. */
+#ifndef FK_CASCADE_H
+#define FK_CASCADE_H
+
+#include "image.h"
+
+typedef struct fk_cascade fk_cascade;
+
+/* a detection: top-left corner and size in pixels, and how many raw
+ * windows were grouped into it (0 for a raw window) */
+typedef struct {
+	int x, y, w, h, n;
+} fk_rect;
+
+typedef struct {
+	double scale;      /* pyramid step, > 1 (OpenCV's scaleFactor) */
+	int min_neighbors; /* keep groups of more than this many windows */
+	int min_w, min_h;  /* smallest window tried, 0 = the cascade's */
+	int max_w, max_h;  /* largest window tried, 0 = the image's */
+	int threads;       /* worker threads, >= 1 */
+} fk_detect_opts;
+
+/* scale 1.1, 3 neighbours, no size limits, 2 threads */
+void fk_detect_defaults(fk_detect_opts *o);
+
+/* Load a cascade file.  NULL with a message naming the file and what is
+ * wrong in it (missing, empty, not XML, not a cascade, bad numbers). */
+fk_cascade *fk_cascade_load(const char *path, char *err);
+void fk_cascade_free(fk_cascade *c);
+
+/* the window size the cascade was trained at */
+void fk_cascade_size(const fk_cascade *c, int *w, int *h);
+
+/* OpenCV's BGR2GRAY on RGB pixels: (9798 R + 19235 G + 3735 B + 2^14) >> 15 */
+void fk_grey(const fk_image *im, unsigned char *grey);
+
+/* OpenCV's bit-exact bilinear resize (INTER_LINEAR_EXACT) of a grey image */
+void fk_resize_grey(const unsigned char *src, int sw, int sh,
+		    unsigned char *dst, int dw, int dh);
+
+/* Detect in a w x h grey image.  *out gets the grouped rectangles
+ * (malloc'd, *n of them, sorted by y then x; the caller frees).  With
+ * o->min_neighbors < 0 the raw windows come back ungrouped, in scan order
+ * of each scale.  0 or -1 (bad options, out of memory). */
+int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
+	      const fk_detect_opts *o, fk_rect **out, int *n, char *err);
+
+/* OpenCV's groupRectangles: partition r[0..n) into classes of similar
+ * rectangles (eps), average each class, drop classes of min_neighbors or
+ * fewer windows and those inside a bigger, stronger class.  Rewrites r,
+ * returns the new count, sorted by y then x; -1 when out of memory. */
+int fk_group_rects(fk_rect *r, int n, int min_neighbors, double eps);
+
+#endif

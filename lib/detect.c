@@ -1,0 +1,698 @@
+/* detect.c — run a cascade over an image pyramid and group the hits, the
+ * way OpenCV 4's CascadeClassifier::detectMultiScale does (see cascade.h).
+ *
+ * The pyramid shrinks the image, not the window: for each scale s = f^k
+ * (f the scale factor) whose window round(W*s) x round(H*s) fits, the grey
+ * image is resized to round(w/s) x round(h/s) with the bit-exact bilinear
+ * filter, and the W x H window steps over it 2 pixels at a time (1 from
+ * s >= 2), skipping one more step after a window fails the first stage.
+ * A window passes when every stage's sum of tree outputs reaches the
+ * stage threshold; HAAR feature values are divided by the window's
+ * standard deviation (times its area) over the inner (W-2) x (H-2)
+ * rectangle.  Scales are shared out among threads. */
+#include "cascade_impl.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fk_detect_defaults(fk_detect_opts *o)
+{
+	o->scale = 1.1;
+	o->min_neighbors = 3;
+	o->min_w = o->min_h = o->max_w = o->max_h = 0;
+	o->threads = 2;
+}
+
+void fk_grey(const fk_image *im, unsigned char *grey)
+{
+	size_t i, n = (size_t)im->w * im->h;
+	const unsigned char *p = im->px;
+
+	for (i = 0; i < n; i++, p += 3)
+		grey[i] = (unsigned char)((9798 * p[0] + 19235 * p[1] + 3735 * p[2] + (1 << 14)) >> 15);
+}
+
+/* ---- bit-exact bilinear resize ----
+ * Destination pixel d samples the source at s = (d + 0.5) * src/dst - 0.5;
+ * the two weights are 8-bit fixed point (summing to 256).  Rows are first
+ * filtered across into 16-bit values, then down into 32-bit ones rounded
+ * back to 8 bits; destination rows or columns before the first source
+ * sample or past the last copy the edge (a row filtered across only). */
+struct axis {
+	int *ofs;          /* left/top source sample of each destination */
+	uint16_t *c;       /* its two weights, 2 per destination */
+	int lo, hi;        /* [lo, hi) interpolate; before lo copy 0, from hi copy the last */
+};
+
+static void axis_coeffs(struct axis *a, int src, int dst)
+{
+	double scale = 1.0 / ((double)dst / src);
+	int d;
+
+	a->lo = 0;
+	a->hi = dst;
+	for (d = 0; d < dst; d++) {
+		double f = scale * ((double)d + 0.5) - 0.5;
+		int i = (int)floor(f);
+		a->ofs[d] = src - 1;
+		a->c[2 * d] = 256;
+		a->c[2 * d + 1] = 0;
+		if (i >= 0 && src > 1) {
+			if (i < src - 1) {
+				int c1 = (int)rint((f - i) * 256);
+				a->ofs[d] = i;
+				a->c[2 * d + 1] = (uint16_t)c1;
+				a->c[2 * d] = (uint16_t)(256 - c1);
+			} else if (d < a->hi)
+				a->hi = d;
+		} else
+			a->lo = d + 1;
+	}
+	if (a->hi < a->lo)
+		a->hi = a->lo;
+}
+
+static void filter_row(const unsigned char *s, const struct axis *x, int dw, uint16_t *out)
+{
+	int d;
+
+	for (d = 0; d < x->lo && d < dw; d++)
+		out[d] = (uint16_t)(s[0] << 8);
+	for (; d < x->hi; d++) {
+		const unsigned char *p = s + x->ofs[d];
+		out[d] = (uint16_t)(x->c[2 * d] * p[0] + x->c[2 * d + 1] * p[1]);
+	}
+	for (; d < dw; d++)
+		out[d] = (uint16_t)(s[x->ofs[dw - 1]] << 8);
+}
+
+struct resizer {
+	struct axis x, y;
+	uint16_t *row[2]; /* filtered source rows ... */
+	int have[2];      /* ... and which rows they are */
+};
+
+static int resizer_init(struct resizer *r, int dw, int dh)
+{
+	memset(r, 0, sizeof *r);
+	r->x.ofs = malloc(sizeof(int) * dw);
+	r->y.ofs = malloc(sizeof(int) * dh);
+	r->x.c = malloc(sizeof(uint16_t) * 2 * dw);
+	r->y.c = malloc(sizeof(uint16_t) * 2 * dh);
+	r->row[0] = malloc(sizeof(uint16_t) * dw);
+	r->row[1] = malloc(sizeof(uint16_t) * dw);
+	return r->x.ofs && r->y.ofs && r->x.c && r->y.c && r->row[0] && r->row[1] ? 0 : -1;
+}
+
+static void resizer_free(struct resizer *r)
+{
+	free(r->x.ofs);
+	free(r->y.ofs);
+	free(r->x.c);
+	free(r->y.c);
+	free(r->row[0]);
+	free(r->row[1]);
+}
+
+/* the filtered source row sy, kept in slot sy & 1 */
+static const uint16_t *src_row(struct resizer *r, const unsigned char *src, int sw, int sy, int dw)
+{
+	int k = sy & 1;
+
+	if (r->have[k] != sy) {
+		filter_row(src + (size_t)sy * sw, &r->x, dw, r->row[k]);
+		r->have[k] = sy;
+	}
+	return r->row[k];
+}
+
+static void resize_with(struct resizer *r, const unsigned char *src, int sw, int sh,
+			unsigned char *dst, int dw, int dh)
+{
+	int dx, dy;
+
+	axis_coeffs(&r->x, sw, dw);
+	axis_coeffs(&r->y, sh, dh);
+	r->have[0] = r->have[1] = -1;
+	for (dy = 0; dy < dh; dy++) {
+		unsigned char *o = dst + (size_t)dy * dw;
+		if (dy < r->y.lo || dy >= r->y.hi) {
+			const uint16_t *a = src_row(r, src, sw, dy < r->y.lo ? 0 : sh - 1, dw);
+			for (dx = 0; dx < dw; dx++)
+				o[dx] = (unsigned char)((a[dx] + 128) >> 8);
+		} else {
+			int sy = r->y.ofs[dy];
+			const uint16_t *a = src_row(r, src, sw, sy, dw);
+			const uint16_t *b = src_row(r, src, sw, sy + 1, dw);
+			uint32_t c0 = r->y.c[2 * dy], c1 = r->y.c[2 * dy + 1];
+			for (dx = 0; dx < dw; dx++) {
+				uint32_t v = (a[dx] * c0 + b[dx] * c1 + (1u << 15)) >> 16;
+				o[dx] = (unsigned char)(v > 255 ? 255 : v);
+			}
+		}
+	}
+}
+
+void fk_resize_grey(const unsigned char *src, int sw, int sh,
+		    unsigned char *dst, int dw, int dh)
+{
+	struct resizer r;
+
+	if (sw == dw && sh == dh) {
+		memcpy(dst, src, (size_t)sw * sh);
+		return;
+	}
+	if (resizer_init(&r, dw, dh) == 0)
+		resize_with(&r, src, sw, sh, dst, dw, dh);
+	else
+		memset(dst, 0, (size_t)dw * dh);
+	resizer_free(&r);
+}
+
+/* ---- integral images ----
+ * (w+1) x (h+1) arrays of 32-bit sums that wrap like OpenCV's CV_32S ones:
+ * differences over a window are exact however big the image.  The tilted
+ * one holds at (X, Y) the sum over the triangle y < Y, |x - X + 1| <= Y-1-y
+ * (pixels beyond the image count 0), built row by row from two running
+ * sums of row prefixes, one along each diagonal. */
+static void integrals(const unsigned char *g, int w, int h, uint32_t *sum, uint32_t *sq,
+		      uint32_t *tilt, uint32_t *scratch)
+{
+	size_t st = (size_t)w + 1;
+	int x, y;
+
+	memset(sum, 0, st * sizeof *sum);
+	memset(sq, 0, st * sizeof *sq);
+	for (y = 0; y < h; y++) {
+		const unsigned char *p = g + (size_t)y * w;
+		uint32_t *s = sum + (y + 1) * st, *q = sq + (y + 1) * st;
+		uint32_t rs = 0, rq = 0;
+		s[0] = q[0] = 0;
+		for (x = 0; x < w; x++) {
+			rs += p[x];
+			rq += (uint32_t)p[x] * p[x];
+			s[x + 1] = s[x + 1 - st] + rs;
+			q[x + 1] = q[x + 1 - st] + rq;
+		}
+	}
+	if (tilt) {
+		/* scratch: A and B, (w+h) each, and the row prefix, w+1 */
+		uint32_t *A = scratch, *B = scratch + w + h, *P = scratch + 2 * (w + h);
+		int n = w + h, X;
+		memset(A, 0, 2 * (size_t)n * sizeof *A);
+		memset(tilt, 0, st * sizeof *tilt);
+		for (y = 0; y < h; y++) {
+			const unsigned char *p = g + (size_t)y * w;
+			uint32_t *t = tilt + (y + 1) * st;
+			int k;
+			P[0] = 0;
+			for (x = 0; x < w; x++)
+				P[x + 1] = P[x] + p[x];
+			for (k = 0; k < n; k++) {
+				int xa = k - y, xb = k - h + y;  /* A: c - y, B: d + y with d = k - h */
+				A[k] += P[xa < 0 ? 0 : xa > w ? w : xa];
+				B[k] += P[xb < 0 ? 0 : xb > w ? w : xb];
+			}
+			for (X = 0; X <= w; X++)
+				t[X] = A[X + y] - B[X - 1 - y + h];
+		}
+	}
+}
+
+/* ---- the cascade at one scale ---- */
+struct optfeat {
+	int ofs[3][4];
+	float w[3];
+};
+
+struct stump {
+	int feat;
+	float thr, left, right;
+};
+
+struct job {
+	const fk_cascade *c;
+	const unsigned char *grey;
+	int w, h;
+	const float *scales;
+	int nscales, next;
+	struct stump *stumps; /* when every tree is a stump */
+	pthread_mutex_t lock;
+	int failed;
+};
+
+struct worker {
+	struct job *job;
+	fk_rect *hits;
+	int n, cap, failed, started;
+};
+
+static inline int rect_sum(const uint32_t *p, const int *o)
+{
+	return (int32_t)(p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]]);
+}
+
+static inline float haar_value(const uint32_t *p, const struct optfeat *f, float vnf)
+{
+	float v = f->w[0] * (float)rect_sum(p, f->ofs[0]) + f->w[1] * (float)rect_sum(p, f->ofs[1]);
+	if (f->w[2] != 0.0f)
+		v += f->w[2] * (float)rect_sum(p, f->ofs[2]);
+	return v * vnf;
+}
+
+static inline int lbp_code(const uint32_t *p, const int *o)
+{
+	/* o: the 4x4 grid of integral points of the 3x3 cells, row by row */
+	int cv = (int32_t)(p[o[5]] - p[o[6]] - p[o[9]] + p[o[10]]);
+#define CELL(a, b, c, d) ((int32_t)(p[o[a]] - p[o[b]] - p[o[c]] + p[o[d]]) >= cv)
+	return (CELL(0, 1, 4, 5) << 7) | (CELL(1, 2, 5, 6) << 6) | (CELL(2, 3, 6, 7) << 5)
+		| (CELL(6, 7, 10, 11) << 4) | (CELL(10, 11, 14, 15) << 3) | (CELL(9, 10, 13, 14) << 2)
+		| (CELL(8, 9, 12, 13) << 1) | CELL(4, 5, 8, 9);
+#undef CELL
+}
+
+/* one window at p (its top-left in the sum image): 1 when every stage
+ * passes, -k when stage k fails (0: the first), -1 when the window is flat */
+static int run_window(const struct job *J, const uint32_t *p, const uint32_t *q,
+		      const int *nofs, double area, const struct optfeat *F, const int (*L)[16])
+{
+	const fk_cascade *c = J->c;
+	float vnf = 1.0f;
+	int si;
+
+	if (c->type == FK_HAAR) {
+		int vs = rect_sum(p, nofs);
+		uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]];
+		double nf = area * vq - (double)vs * vs;
+		if (!(nf > 0))
+			return -1;
+		vnf = (float)(1. / sqrt(nf));
+		if (!(area * vnf < 1e-1))
+			return -1;
+	}
+	if (J->stumps) {
+		const struct stump *s = J->stumps;
+		for (si = 0; si < c->nstages; si++) {
+			const struct fk_stage *S = &c->stages[si];
+			double sum = 0;
+			int i;
+			if (c->type == FK_HAAR)
+				for (i = 0; i < S->ntrees; i++, s++)
+					sum += haar_value(p, &F[s->feat], vnf) < s->thr ? s->left : s->right;
+			else
+				for (i = 0; i < S->ntrees; i++, s++) {
+					int code = lbp_code(p, L[s->feat]);
+					const int *sub = c->subsets + (size_t)(S->first + i) * c->subset_size;
+					sum += (sub[code >> 5] & (1 << (code & 31))) ? s->left : s->right;
+				}
+			if (sum < S->thr)
+				return -si;
+		}
+		return 1;
+	}
+	for (si = 0; si < c->nstages; si++) {
+		const struct fk_stage *S = &c->stages[si];
+		double sum = 0;
+		int t;
+		for (t = S->first; t < S->first + S->ntrees; t++) {
+			const struct fk_tree *T = &c->trees[t];
+			int idx = 0;
+			do {
+				const struct fk_node *N = &c->nodes[T->node + idx];
+				if (c->type == FK_HAAR)
+					idx = haar_value(p, &F[N->feat], vnf) < N->thr ? N->left : N->right;
+				else {
+					int code = lbp_code(p, L[N->feat]);
+					const int *sub = c->subsets + (size_t)(T->node + idx) * c->subset_size;
+					idx = (sub[code >> 5] & (1 << (code & 31))) ? N->left : N->right;
+				}
+			} while (idx > 0);
+			sum += c->leaves[T->leaf - idx];
+		}
+		if (sum < S->thr)
+			return -si;
+	}
+	return 1;
+}
+
+static void rect_offsets(int *o, int x, int y, int w, int h, size_t st, int base)
+{
+	o[0] = base + x + (int)st * y;
+	o[1] = base + x + w + (int)st * y;
+	o[2] = base + x + (int)st * (y + h);
+	o[3] = base + x + w + (int)st * (y + h);
+}
+
+static void tilted_offsets(int *o, int x, int y, int w, int h, size_t st, int base)
+{
+	o[0] = base + x + (int)st * y;
+	o[1] = base + x - h + (int)st * (y + h);
+	o[2] = base + x + w + (int)st * (y + w);
+	o[3] = base + x + w - h + (int)st * (y + w + h);
+}
+
+static int add_hit(struct worker *W, int x, int y, int w, int h)
+{
+	if (W->n == W->cap) {
+		int nc = W->cap ? 2 * W->cap : 64;
+		fk_rect *r = realloc(W->hits, nc * sizeof *r);
+		if (!r)
+			return -1;
+		W->hits = r;
+		W->cap = nc;
+	}
+	W->hits[W->n++] = (fk_rect){ x, y, w, h, 0 };
+	return 0;
+}
+
+/* resize, integrate and scan one scale */
+static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned char *img,
+		      uint32_t *buf, uint32_t *scratch, struct optfeat *F, int (*L)[16])
+{
+	const struct job *J = W->job;
+	const fk_cascade *c = J->c;
+	int sw = (int)lrintf((float)J->w / sc), sh = (int)lrintf((float)J->h / sc);
+	size_t st = (size_t)sw + 1, plane = st * (sh + 1);
+	int ystep = sc >= 2 ? 1 : 2, i, x, y, nofs[4];
+	int ww = (int)lrintf((float)c->w * sc), wh = (int)lrintf((float)c->h * sc);
+	int xend = sw + 1 - c->w, yend = sh + 1 - c->h;
+	uint32_t *sum = buf, *tilt = buf + plane, *sq = buf + 2 * plane;
+	double area = (double)(c->w - 2) * (c->h - 2);
+
+	if (sw == J->w && sh == J->h)
+		memcpy(img, J->grey, (size_t)sw * sh);
+	else
+		resize_with(rs, J->grey, J->w, J->h, img, sw, sh);
+	integrals(img, sw, sh, sum, sq, c->tilted ? tilt : NULL, scratch);
+	for (i = 0; i < c->nfeat; i++) {
+		const struct fk_feature *f = &c->feat[i];
+		int k;
+		if (c->type == FK_LBP) {
+			const struct fk_wrect *r = &f->r[0];
+			for (k = 0; k < 16; k++)
+				L[i][k] = r->x + (k % 4) * r->w + (int)st * (r->y + (k / 4) * r->h);
+			continue;
+		}
+		for (k = 0; k < 3; k++) {
+			const struct fk_wrect *r = &f->r[k];
+			F[i].w[k] = r->weight;
+			if (f->tilted)
+				tilted_offsets(F[i].ofs[k], r->x, r->y, r->w, r->h, st, (int)plane);
+			else
+				rect_offsets(F[i].ofs[k], r->x, r->y, r->w, r->h, st, 0);
+		}
+	}
+	rect_offsets(nofs, 1, 1, c->w - 2, c->h - 2, st, 0);
+	for (y = 0; y < yend; y += ystep)
+		for (x = 0; x < xend; x += ystep) {
+			size_t at = (size_t)y * st + x;
+			int r = run_window(J, sum + at, sq + at, nofs, area, F, L);
+			if (r > 0 && add_hit(W, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), ww, wh))
+				return -1;
+			if (r == 0)
+				x += ystep;
+		}
+	return 0;
+}
+
+static void *work(void *arg)
+{
+	struct worker *W = arg;
+	struct job *J = W->job;
+	const fk_cascade *c = J->c;
+	/* buffers for the biggest scale this worker may meet: the first */
+	int sw = (int)lrintf((float)J->w / J->scales[0]), sh = (int)lrintf((float)J->h / J->scales[0]);
+	size_t plane = ((size_t)sw + 1) * (sh + 1);
+	unsigned char *img = malloc((size_t)sw * sh);
+	uint32_t *buf = malloc(3 * plane * sizeof *buf);
+	uint32_t *scratch = c->tilted ? malloc((3 * (size_t)(sw + sh) + 1) * sizeof *scratch) : NULL;
+	struct optfeat *F = malloc(c->nfeat * sizeof *F + 1);
+	int (*L)[16] = malloc(c->nfeat * sizeof *L + 1);
+	struct resizer rs;
+
+	if (resizer_init(&rs, sw, sh) || !img || !buf || !F || !L || (c->tilted && !scratch))
+		W->failed = 1;
+	while (!W->failed) {
+		int k;
+		pthread_mutex_lock(&J->lock);
+		k = J->failed ? J->nscales : J->next++;
+		pthread_mutex_unlock(&J->lock);
+		if (k >= J->nscales)
+			break;
+		if (scan_scale(W, J->scales[k], &rs, img, buf, scratch, F, L))
+			W->failed = 1;
+	}
+	if (W->failed) {
+		pthread_mutex_lock(&J->lock);
+		J->failed = 1;
+		pthread_mutex_unlock(&J->lock);
+	}
+	resizer_free(&rs);
+	free(img);
+	free(buf);
+	free(scratch);
+	free(F);
+	free(L);
+	return NULL;
+}
+
+static int by_scale_y_x(const void *a, const void *b)
+{
+	const fk_rect *r = a, *s = b;
+	if (r->w != s->w)
+		return r->w < s->w ? -1 : 1;
+	if (r->y != s->y)
+		return r->y < s->y ? -1 : 1;
+	return (r->x > s->x) - (r->x < s->x);
+}
+
+static int by_y_x(const void *a, const void *b)
+{
+	const fk_rect *r = a, *s = b;
+	if (r->y != s->y)
+		return r->y < s->y ? -1 : 1;
+	if (r->x != s->x)
+		return r->x < s->x ? -1 : 1;
+	return (r->w > s->w) - (r->w < s->w);
+}
+
+int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
+	      const fk_detect_opts *o, fk_rect **out, int *n, char *err)
+{
+	int maxw = o->max_w, maxh = o->max_h, ns = 0, nt = o->threads, i, t;
+	float *scales = NULL;
+	struct worker *W = NULL;
+	pthread_t *tid = NULL;
+	struct job J;
+	double f;
+
+	*out = NULL;
+	*n = 0;
+	if (!(o->scale > 1) || !isfinite(o->scale)) {
+		snprintf(err, FK_ERRLEN, "scale factor %g is not above 1", o->scale);
+		return -1;
+	}
+	if (nt < 1 || nt > 64) {
+		snprintf(err, FK_ERRLEN, "%d threads is not in 1..64", nt);
+		return -1;
+	}
+	if (maxw == 0 || maxh == 0)
+		maxw = w, maxh = h;
+	if (w < c->w || h < c->h)
+		return 0;
+	/* the scales whose window fits the image and the size limits */
+	for (f = 1;; f *= o->scale) {
+		float s = (float)f;
+		int ww, wh;
+		if (lrint(c->w * f) > w || lrint(c->h * f) > h)
+			break;
+		ww = (int)lrintf((float)c->w * s);
+		wh = (int)lrintf((float)c->h * s);
+		if (ww > maxw || wh > maxh)
+			break;
+		if (ww < o->min_w || wh < o->min_h)
+			continue;
+		if (ns % 64 == 0) {
+			float *p = realloc(scales, (ns + 64) * sizeof *p);
+			if (!p)
+				goto oom;
+			scales = p;
+		}
+		scales[ns++] = s;
+	}
+	if (ns == 0) {
+		free(scales);
+		return 0;
+	}
+	memset(&J, 0, sizeof J);
+	J.c = c, J.grey = grey, J.w = w, J.h = h, J.scales = scales, J.nscales = ns;
+	if (c->max_nodes == 1) {
+		J.stumps = malloc(c->ntrees * sizeof *J.stumps);
+		if (!J.stumps)
+			goto oom;
+		for (i = 0; i < c->ntrees; i++) {
+			const struct fk_tree *T = &c->trees[i];
+			J.stumps[i] = (struct stump){ c->nodes[T->node].feat, c->nodes[T->node].thr,
+						      c->leaves[T->leaf], c->leaves[T->leaf + 1] };
+		}
+	}
+	if (nt > ns)
+		nt = ns;
+	W = calloc(nt, sizeof *W);
+	tid = calloc(nt, sizeof *tid);
+	if (!W || !tid) {
+		free(J.stumps);
+		goto oom;
+	}
+	pthread_mutex_init(&J.lock, NULL);
+	for (t = 0; t < nt; t++)
+		W[t].job = &J;
+	/* worker 0 is this thread; a thread that cannot start leaves its
+	 * share to the others */
+	for (t = 1; t < nt; t++)
+		W[t].started = pthread_create(&tid[t], NULL, work, &W[t]) == 0;
+	work(&W[0]);
+	for (t = 1; t < nt; t++)
+		if (W[t].started)
+			pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&J.lock);
+	free(J.stumps);
+	/* gather */
+	{
+		int total = 0, k = 0;
+		fk_rect *all;
+		for (t = 0; t < nt; t++)
+			total += W[t].n;
+		all = malloc((total ? total : 1) * sizeof *all);
+		if (!all || J.failed) {
+			free(all);
+			for (t = 0; t < nt; t++)
+				free(W[t].hits);
+			goto oom;
+		}
+		for (t = 0; t < nt; t++) {
+			if (W[t].n)
+				memcpy(all + k, W[t].hits, W[t].n * sizeof *all);
+			k += W[t].n;
+			free(W[t].hits);
+		}
+		if (o->min_neighbors < 0) {
+			qsort(all, total, sizeof *all, by_scale_y_x);
+			*n = total;
+		} else if ((*n = fk_group_rects(all, total, o->min_neighbors, 0.2)) < 0) {
+			free(all);
+			*n = 0;
+			goto oom;
+		}
+		*out = all;
+	}
+	free(W);
+	free(tid);
+	free(scales);
+	return 0;
+oom:
+	free(W);
+	free(tid);
+	free(scales);
+	snprintf(err, FK_ERRLEN, "out of memory detecting in a %dx%d image", w, h);
+	return -1;
+}
+
+/* ---- grouping ---- */
+static int root_of(int *parent, int i)
+{
+	while (parent[i] != i)
+		i = parent[i] = parent[parent[i]];
+	return i;
+}
+
+static int similar(const fk_rect *a, const fk_rect *b, double eps)
+{
+	double d = eps * ((a->w < b->w ? a->w : b->w) + (a->h < b->h ? a->h : b->h)) * 0.5;
+	return abs(a->x - b->x) <= d && abs(a->y - b->y) <= d
+		&& abs(a->x + a->w - b->x - b->w) <= d && abs(a->y + a->h - b->y - b->h) <= d;
+}
+
+int fk_group_rects(fk_rect *r, int n, int min_neighbors, double eps)
+{
+	int *parent, *cls, i, j, nc = 0, kept = 0;
+	fk_rect *avg;
+	long long *acc;
+
+	if (n == 0)
+		return 0;
+	if (min_neighbors <= 0) {
+		qsort(r, n, sizeof *r, by_y_x);
+		return n;
+	}
+	parent = malloc(2 * n * sizeof *parent);
+	avg = malloc(n * sizeof *avg);
+	acc = calloc(4 * (size_t)n, sizeof *acc);
+	if (!parent || !avg || !acc) {
+		free(parent);
+		free(avg);
+		free(acc);
+		return -1;
+	}
+	cls = parent + n;
+	for (i = 0; i < n; i++)
+		parent[i] = i;
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (similar(&r[i], &r[j], eps)) {
+				int a = root_of(parent, i), b = root_of(parent, j);
+				if (a != b)
+					parent[b] = a;
+			}
+	for (i = 0; i < n; i++)
+		cls[i] = -1;
+	for (i = 0; i < n; i++) {
+		int k = root_of(parent, i);
+		if (cls[k] < 0) {
+			cls[k] = nc;
+			avg[nc].n = 0;
+			nc++;
+		}
+		k = cls[k];
+		acc[4 * k] += r[i].x;
+		acc[4 * k + 1] += r[i].y;
+		acc[4 * k + 2] += r[i].w;
+		acc[4 * k + 3] += r[i].h;
+		avg[k].n++;
+	}
+	/* the class average as OpenCV takes it: int sums times a float 1/n */
+	for (i = 0; i < nc; i++) {
+		float s = 1.f / avg[i].n;
+		avg[i].x = (int)lrintf((float)(int)acc[4 * i] * s);
+		avg[i].y = (int)lrintf((float)(int)acc[4 * i + 1] * s);
+		avg[i].w = (int)lrintf((float)(int)acc[4 * i + 2] * s);
+		avg[i].h = (int)lrintf((float)(int)acc[4 * i + 3] * s);
+	}
+	for (i = 0; i < nc; i++) {
+		const fk_rect *a = &avg[i];
+		if (a->n <= min_neighbors)
+			continue;
+		/* drop a class lying inside a bigger one that has more windows */
+		for (j = 0; j < nc; j++) {
+			const fk_rect *b = &avg[j];
+			int dx, dy;
+			if (j == i || b->n <= min_neighbors)
+				continue;
+			dx = (int)lrint(b->w * eps);
+			dy = (int)lrint(b->h * eps);
+			if (a->x >= b->x - dx && a->y >= b->y - dy && a->x + a->w <= b->x + b->w + dx
+			    && a->y + a->h <= b->y + b->h + dy && (b->n > (a->n > 3 ? a->n : 3) || a->n < 3))
+				break;
+		}
+		if (j == nc)
+			r[kept++] = *a;
+	}
+	free(parent);
+	free(avg);
+	free(acc);
+	qsort(r, kept, sizeof *r, by_y_x);
+	return kept;
+}

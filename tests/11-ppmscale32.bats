@@ -1,0 +1,178 @@
+#!/usr/bin/env bats
+# ppmscale32: sizes, values against netpbm's pamscale (its "pixel mixing"
+# with -linear is also exact area averaging), streams, memory, bad input.
+load helper
+load pnm
+bats_require_minimum_version 1.5.0
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# a w x h picture with detail everywhere
+picture() {
+	awk -v w="$1" -v h="$2" 'BEGIN { printf "P3 %d %d 255\n", w, h
+		for (y = 0; y < h; y++) for (x = 0; x < w; x++)
+			print (x * 37 + y * 11) % 256, (x * y) % 256, (x * 3 + y * 29) % 256 }' |
+		pnmtopnm
+}
+
+@test "-h prints the usage and exits 0" {
+	run ppmscale32 -h
+	assert_success
+	assert_output --partial "usage: ppmscale32"
+}
+
+@test "bad -s and extra arguments are usage errors (exit 2)" {
+	run ppmscale32 -s 0
+	assert_failure 2
+	assert_output --partial '"0"'
+	run ppmscale32 -s 12x
+	assert_failure 2
+	run ppmscale32 a b
+	assert_failure 2
+	assert_output --partial "usage: ppmscale32"
+}
+
+@test "a flat colour stays that colour, at 32x32 by default" {
+	ppmmake rgb:10/80/fe 50 37 | ppmscale32 > out.ppm
+	ppmmake rgb:10/80/fe 32 32 > want.ppm
+	diff <(pixels out.ppm) <(pixels want.ppm)
+	run pamfile out.ppm
+	assert_output --partial "PPM raw, 32 by 32  maxval 255"
+}
+
+@test "a 1-pixel checkerboard halved becomes mid-grey" {
+	pbmmake -gray 64 64 | ppmscale32 > out.ppm
+	# (0 + 255) / 2 = 127.5, rounded either way
+	v=$(pixels out.ppm | sort -u)
+	[[ $v == 128 || $v == 127 ]]
+}
+
+@test "downscaling averages the covered area: agrees with pamscale -linear" {
+	picture 100 100 > p.ppm
+	ppmscale32 p.ppm > got.ppm
+	pamscale -linear -width 32 -height 32 p.ppm > want.ppm
+	same_within1 got.ppm want.ppm
+	ppmscale32 -s 7 p.ppm > got.ppm
+	pamscale -linear -width 7 -height 7 p.ppm > want.ppm
+	same_within1 got.ppm want.ppm
+}
+
+@test "a non-square picture is centre-cropped, or padded black with -f" {
+	picture 90 61 > p.ppm
+	ppmscale32 -s 20 p.ppm > got.ppm
+	pamcut -left 14 -width 61 p.ppm | pamscale -linear -width 20 -height 20 > want.ppm
+	same_within1 got.ppm want.ppm
+	ppmscale32 -f -s 20 p.ppm > got.ppm
+	pnmpad -black -top 14 -bottom 15 p.ppm | pamscale -linear -width 20 -height 20 > want.ppm
+	same_within1 got.ppm want.ppm
+}
+
+@test "upscaling is bilinear between pixel centres" {
+	printf 'P2 2 1 255 0 200\n' | ppmscale32 -f -s 4 > got.ppm
+	# side 2 padded: row 0 is the picture, row 1 black.  Output centres sit at
+	# source x = -0.25, 0.25, 0.75, 1.25 -> 0, 50, 150, 200 on row y=-0.25 (row 0)
+	run pixels got.ppm
+	assert_line --index 0 0
+	[ "$(pixels got.ppm | sed -n '1~3p' | head -4 | tr '\n' ' ')" = "0 50 150 200 " ]
+	# row 1 (y = 0.25): 3/4 of row 0
+	[ "$(pixels got.ppm | sed -n '1~3p' | sed -n 5,8p | tr '\n' ' ')" = "0 38 113 150 " ]
+}
+
+@test "a stream of mixed netpbm images gives one square each; JPEG too" {
+	{ ppmmake red 40 30; pgmmake 0.5 10 10; picture 33 33 | pamtopam; pbmmake -w 5 9; } > s.pnm
+	run pamfile -allimages <(ppmscale32 -s 16 s.pnm)
+	assert_success
+	[ "${#lines[@]}" -eq 4 ]
+	for l in "${lines[@]}"; do [[ $l == *"PPM raw, 16 by 16  maxval 255" ]]; done
+	picture 30 30 | pnmtojpeg > p.jpg
+	ppmscale32 < p.jpg | pamfile - | grep -q "PPM raw, 32 by 32"
+}
+
+@test "an empty input gives no output and exit 0" {
+	run ppmscale32 < /dev/null
+	assert_success
+	assert_output ""
+}
+
+@test "outputs are read by pamfile and pnmtopng" {
+	picture 50 50 | ppmscale32 | pnmtopng > out.png
+	pngtopam out.png | pamfile - | grep -q "32 by 32"
+}
+
+@test "a 10,000-image stream runs in flat memory" {
+	[ "${FACEKIT_SAN:-0}" = 1 ] && skip "the sanitizer's allocator quarantines freed memory"
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time"
+	# images of growing and shrinking sizes, so buffers are reused and regrown
+	{ picture 40 30; picture 64 64; picture 12 20; picture 90 10; picture 33 33; } > s5
+	cat s5 s5 > s10
+	cat s10 s10 s10 s10 s10 s10 s10 s10 s10 s10 > s100
+	cat s100 s100 s100 s100 s100 s100 s100 s100 s100 s100 > s1000
+	cat s1000 s1000 s1000 s1000 s1000 s1000 s1000 s1000 s1000 s1000 > s10000
+	/usr/bin/time -f %M -o rss10 ppmscale32 s10 > out10
+	/usr/bin/time -f %M -o rss10000 ppmscale32 s10000 > out10000
+	[ "$(pamfile -allimages out10000 | wc -l)" -eq 10000 ]
+	echo "max RSS: 10 images $(cat rss10) KB, 10000 images $(cat rss10000) KB" >&3
+	[ $(( $(cat rss10000) - $(cat rss10) )) -lt 2048 ]
+}
+
+@test "truncated PPM: the images before it are written, then exit 1 naming it" {
+	picture 20 20 > a.ppm
+	{ cat a.ppm; head -c 700 a.ppm; } > t.ppm
+	run --separate-stderr ppmscale32 t.ppm
+	assert_failure 1
+	[[ $stderr == *"t.ppm: image 2: End of file"* ]]
+	[ "$(printf '%s' "$output" | wc -c)" -ge 3000 ]
+}
+
+@test "wrong magic and junk between images" {
+	printf 'GIF89a' > x.gif
+	run ppmscale32 x.gif
+	assert_failure 1
+	assert_output --partial "x.gif: image 1: not a JPEG or netpbm image (first byte 0x47)"
+	{ picture 4 4; printf 'junk'; } > j.ppm
+	run --separate-stderr ppmscale32 j.ppm
+	assert_failure 1
+	[[ $stderr == *"image 2: not a JPEG or netpbm image (first byte 0x6a)"* ]]
+}
+
+@test "truncated JPEG" {
+	skip_without_data
+	head -c 20000 "$DATA/dlib-faces/2008_002470.jpg" > t.jpg
+	run ppmscale32 t.jpg
+	assert_failure 1
+	assert_output --partial "t.jpg: image 1: JPEG: Premature end of JPEG file"
+}
+
+@test "a huge declared size is refused; -p changes the limit" {
+	printf 'P5\n70000 70000\n255\n' > huge.pgm
+	run ppmscale32 huge.pgm
+	assert_failure 1
+	assert_output --partial "image of 70000x70000 pixels is over the limit of 268435456 pixels"
+	picture 20 20 > p.ppm
+	run ppmscale32 -p 399 p.ppm
+	assert_failure 1
+	assert_output --partial "over the limit of 399 pixels"
+	run ppmscale32 -p 400 p.ppm
+	assert_success
+}
+
+@test "unreadable file" {
+	run ppmscale32 nosuch.ppm
+	assert_failure 1
+	assert_output --partial "ppmscale32: nosuch.ppm: No such file or directory"
+}
+
+@test "a full disk is an error" {
+	picture 20 20 > p.ppm
+	run sh -c 'ppmscale32 p.ppm > /dev/full'
+	assert_failure 1
+	assert_output --partial "write error"
+}
+
+@test "the man page's EXAMPLES run as written" {
+	skip_without_data
+	load man-examples
+	run_man_examples "$BATS_TEST_DIRNAME/../man/ppmscale32.1"
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# scripts/demo: the README's main job, a contact sheet of a photo's faces.
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+@test "-h prints the usage and exits 0" {
+	run demo -h
+	assert_success
+	assert_output --partial "demo [-o OUT.png]"
+}
+
+@test "the default photo's 6 faces become one PNG" {
+	skip_without_data
+	run demo -o sheet.png
+	assert_success
+	assert_output --partial "6 faces"
+	# 6 faces of 64 pixels, 2 white pixels around each: 6*68 by 68
+	run sh -c 'pngtopam sheet.png | pamfile -'
+	assert_output --partial "408 by 68"
+}
+
+@test "a named photo with a boxes file, 9 faces in two rows of 8" {
+	skip_without_data
+	for i in 1 2 3 4 5 6 7 8 9; do echo "$((i * 10)) 20 30 30"; done > b.txt
+	run demo -s 32 -o sub/sheet.png "$DATA/dlib-faces/dogs.jpg" b.txt
+	assert_success
+	run sh -c 'pngtopam sub/sheet.png | pamfile -'
+	assert_output --partial "288 by 72"
+}
+
+@test "a photo without boxes is refused" {
+	skip_without_data
+	ppmmake red 50 50 > p.ppm
+	run demo p.ppm
+	assert_failure 1
+	assert_output --partial "name a BOXES file"
+	[ ! -e out/faces.png ]
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bats
+# faceclassify: probabilities from a hand-made model (tests/unit/hand_model.c:
+# 1x1 images, logits 10*(R, G, B)/255, classes red, green, blue) checked
+# against softmax worked out here with awk.
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	"$(dirname "$(command -v faceclassify)")/../tests/hand_model" hand.bin
+}
+
+# softmax of 10*(r, g, b)/255 as "%.6f" for class k (0, 1, 2)
+p() {
+	awk -v r="$1" -v g="$2" -v b="$3" -v k="$4" 'BEGIN {
+		l[0] = 10 * r / 255; l[1] = 10 * g / 255; l[2] = 10 * b / 255
+		s = exp(l[0]) + exp(l[1]) + exp(l[2])
+		printf "%.6f", exp(l[k]) / s }'
+}
+
+@test "one line per image: index, best class, its probability" {
+	{ ppmmake rgb:ff/00/00 1 1; ppmmake rgb:00/ff/00 1 1; ppmmake rgb:10/20/f0 1 1; } > s.ppm
+	run faceclassify hand.bin s.ppm
+	assert_success
+	assert_line -n 0 "0 red $(p 255 0 0 0)"
+	assert_line -n 1 "1 green $(p 0 255 0 1)"
+	assert_line -n 2 "2 blue $(p 16 32 240 2)"
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "-k 3 lists the next classes in order of probability" {
+	ppmmake rgb:10/80/40 1 1 | faceclassify -k 3 hand.bin > out
+	[ "$(cat out)" = "0 green $(p 16 128 64 1) blue $(p 16 128 64 2) red $(p 16 128 64 0)" ]
+	# -k beyond the class count lists them all
+	ppmmake rgb:10/80/40 1 1 | faceclassify -k 9 hand.bin | cmp - out
+}
+
+@test "-t P prints unknown when the best probability is below P" {
+	# red and green tie at e^3.92 / (2 e^3.92 + 1) = 0.495
+	ppmmake rgb:64/64/00 1 1 > tie.ppm
+	run faceclassify -t 0.5 hand.bin tie.ppm
+	assert_output "0 unknown $(p 100 100 0 0)"
+	run faceclassify -t 0.49 hand.bin tie.ppm
+	assert_output "0 red $(p 100 100 0 0)"
+}
+
+@test "-j gives JSON lines" {
+	command -v jq > /dev/null || skip "jq is not installed"
+	{ ppmmake rgb:ff/00/00 1 1; ppmmake rgb:00/00/ff 1 1; } | faceclassify -j -k 2 hand.bin > out
+	[ "$(wc -l < out)" -eq 2 ]
+	[ "$(sed -n 2p out | jq -r '"\(.index) \(.class) \(.next[0].class)"')" = "1 blue red" ]
+	[ "$(sed -n 1p out | jq -r .prob)" = "$(p 255 0 0 0 | sed 's/0*$//')" ]
+}
+
+@test "an image of another size is an error that suggests ppmscale32" {
+	{ ppmmake red 1 1; ppmmake red 2 2; ppmmake red 1 1; } > s.ppm
+	faceclassify hand.bin s.ppm > out 2> err || status=$?
+	[ "${status:-0}" -eq 1 ]
+	[ "$(cat out)" = "0 red $(p 255 0 0 0)" ]
+	grep -q "image 1 is 2x2, but hand.bin takes 1x1 faces (ppmscale32 makes them)" err
+}
+
+@test "a model stored at 36 for a 32 crop takes 36x36 and 32x32 faces only" {
+	printf 'a\nb\n' > labels.txt
+	{ ppmmake red 36 36 | cifarpack -s 36 0; ppmmake blue 36 36 | cifarpack -s 36 1; } > rec.bin
+	facetrain -o m.bin -l labels.txt -N 'fc N' -s 36 -c 32 -n 3 -b 2 rec.bin 2> /dev/null
+	{ ppmmake red 36 36; ppmmake red 32 32; } | faceclassify m.bin > out
+	[ "$(wc -l < out)" -eq 2 ]
+	run sh -c 'ppmmake red 40 40 | faceclassify m.bin'
+	assert_failure 1
+	assert_output --partial "takes 36x36 or 32x32 faces"
+}
+
+@test "input that is not an image, and a model that is not one, are refused" {
+	echo "hello" > bad.txt
+	run faceclassify hand.bin bad.txt
+	assert_failure 1
+	assert_output --partial "faceclassify: bad.txt: image 0"
+	run sh -c 'ppmmake red 1 1 | faceclassify bad.txt'
+	assert_failure 1
+	assert_output --partial "faceclassify: bad.txt:"
+}
+
+@test "empty input gives no lines" {
+	run faceclassify hand.bin /dev/null
+	assert_success
+	assert_output ""
+}
+
+@test "a full disk is an error" {
+	run sh -c 'ppmmake red 1 1 | faceclassify hand.bin > /dev/full'
+	assert_failure 1
+	assert_output --partial "write error"
+}
+
+@test "usage errors and -h" {
+	run faceclassify
+	assert_failure 2
+	run faceclassify -t 2 hand.bin
+	assert_failure 2
+	run faceclassify -k 0 hand.bin
+	assert_failure 2
+	run faceclassify -h
+	assert_success
+	assert_output --partial "usage: faceclassify"
+}

@@ -1,0 +1,362 @@
+/* test_cnn_layers.c — every layer kind alone: known answers worked out by
+ * hand, the BLAS path against a naive loop written here, and
+ * finite-difference checks of backward.  Layers are driven through the
+ * internal interface (cnn_layer.h) exactly as cnn.c drives them. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnn.h"
+#include "cnn_layer.h"
+#include "tap.h"
+
+/* a layer from its spec words, input shape c x h x w */
+static cnn_layer make(const cnn_kind *k, const char *args, int c, int h,
+		      int w, int last)
+{
+	char buf[128], *words[16], err[CNN_ERRLEN];
+	int n = 0;
+	cnn_layer l;
+
+	memset(&l, 0, sizeof l);
+	l.kind = k;
+	l.nclass = 3;
+	l.last = last;
+	snprintf(buf, sizeof buf, "%s", args);
+	for (char *t = strtok(buf, " "); t; t = strtok(NULL, " "))
+		words[n++] = t;
+	if (k->parse(&l, n, words, err))
+		printf("# parse %s: %s\n", args, err);
+	l.c = c, l.h = h, l.w = w;
+	if (k->make(&l, err))
+		printf("# make %s: %s\n", args, err);
+	return l;
+}
+
+static long isz(const cnn_layer *l) { return (long)l->c * l->h * l->w; }
+static long osz(const cnn_layer *l) { return (long)l->oc * l->oh * l->ow; }
+
+static unsigned long long seed = 42;
+static float rnd(void)	/* uniform in [-1, 1) */
+{
+	seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (float)((seed >> 40) / 8388608.0 - 1);
+}
+
+static void fwd(const cnn_layer *l, const float *p, const float *x,
+		float *y, float *aux, int n)
+{
+	float *ws = malloc((l->ws + 1) * sizeof *ws);
+	l->kind->forward(l, p, x, y, aux, ws, n);
+	free(ws);
+}
+
+/* naive convolution, TensorFlow SAME padding computed here from its
+ * definition: out = ceil(in/s), pad before = floor(total/2) */
+static void naive_conv(int c, int h, int w, int f, int k, int s, int relu,
+		       const float *p, const float *x, float *y)
+{
+	int oh = (h + s - 1) / s, ow = (w + s - 1) / s;
+	int pt = ((oh - 1) * s + k - h) / 2, pl = ((ow - 1) * s + k - w) / 2;
+	const float *b = p + (long)f * c * k * k;
+
+	if (pt < 0) pt = 0;
+	if (pl < 0) pl = 0;
+	for (int o = 0; o < f; o++)
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				double sum = b[o];
+				for (int i = 0; i < c; i++)
+					for (int ky = 0; ky < k; ky++)
+						for (int kx = 0; kx < k; kx++) {
+							int iy = oy * s - pt + ky, ix = ox * s - pl + kx;
+							if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+								continue;
+							sum += p[((o * c + i) * k + ky) * k + kx] *
+							       x[(i * h + iy) * w + ix];
+						}
+				y[(o * oh + oy) * ow + ox] = relu && sum < 0 ? 0 : sum;
+			}
+}
+
+static void test_conv_known(void)
+{
+	/* all-ones 1x3x3 image and 3x3 kernel: each output counts the
+	 * window's cells inside the image: 4 in corners, 6 on edges, 9 */
+	cnn_layer l = make(&cnn_kind_conv, "3 1", 1, 3, 3, 0);
+	float p[10], x[9], y[9], want[9] = {4, 6, 4, 6, 9, 6, 4, 6, 4};
+	int good = 1;
+
+	for (int i = 0; i < 9; i++)
+		p[i] = x[i] = 1;
+	p[9] = 0.5f;
+	fwd(&l, p, x, y, NULL, 1);
+	for (int i = 0; i < 9; i++)
+		good &= y[i] == want[i] + 0.5f;
+	ok(l.oh == 3 && l.ow == 3 && good, "conv 3x3 ones: corners 4, edges 6, "
+	   "centre 9, plus bias");
+	free(l.cfg);
+
+	/* stride 2 on 5x5: out 3x3, SAME pads 1 before; a kernel with only
+	 * its centre set samples x at (2oy, 2ox) */
+	l = make(&cnn_kind_conv, "3 1 2 relu=0", 1, 5, 5, 0);
+	float x5[25], y3[9], q[10] = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0};
+	for (int i = 0; i < 25; i++)
+		x5[i] = i - 10;
+	fwd(&l, q, x5, y3, NULL, 1);
+	good = l.oh == 3 && l.ow == 3;
+	for (int oy = 0; oy < 3; oy++)
+		for (int ox = 0; ox < 3; ox++)
+			good &= y3[oy * 3 + ox] == x5[2 * oy * 5 + 2 * ox];
+	ok(good, "conv stride 2: 5x5 -> 3x3 sampling every other pixel, "
+	   "negative values kept with relu=0");
+	free(l.cfg);
+}
+
+/* the BLAS path against the naive loop, on odd shapes and paddings */
+static void test_conv_naive(void)
+{
+	static const struct { int c, h, w, f, k, s, relu; } cases[] = {
+		{3, 8, 8, 5, 5, 1, 1}, {2, 7, 6, 3, 4, 1, 0},
+		{4, 9, 9, 2, 3, 2, 1}, {3, 6, 5, 4, 4, 3, 0},
+		{1, 1, 1, 2, 5, 1, 0},
+	};
+	for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+		char args[64];
+		int n = 3;
+		snprintf(args, sizeof args, "%d %d %d relu=%d", cases[t].k,
+			 cases[t].f, cases[t].s, cases[t].relu);
+		cnn_layer l = make(&cnn_kind_conv, args, cases[t].c, cases[t].h,
+				   cases[t].w, 0);
+		long np = l.nw + l.nb;
+		float *p = malloc(np * sizeof *p), *x = malloc(n * isz(&l) * 4);
+		float *y = malloc(n * osz(&l) * 4), *z = malloc(osz(&l) * 4);
+		double worst = 0;
+		for (long i = 0; i < np; i++)
+			p[i] = rnd();
+		for (long i = 0; i < n * isz(&l); i++)
+			x[i] = rnd();
+		fwd(&l, p, x, y, NULL, n);
+		for (int i = 0; i < n; i++) {
+			naive_conv(l.c, l.h, l.w, l.oc, cases[t].k, cases[t].s,
+				   cases[t].relu, p, x + i * isz(&l), z);
+			for (long j = 0; j < osz(&l); j++)
+				if (fabs(z[j] - y[i * osz(&l) + j]) > worst)
+					worst = fabs(z[j] - y[i * osz(&l) + j]);
+		}
+		/* sums of <= 100 products of values in [-1,1] in float: the
+		 * rounding differences stay far below 1e-4 */
+		ok(worst < 1e-4, "conv %s on %dx%dx%d equals the naive loop "
+		   "(worst %.2g)", args, l.c, l.h, l.w, worst);
+		free(p), free(x), free(y), free(z), free(l.cfg);
+	}
+}
+
+static void test_pool_known(void)
+{
+	/* 4x4 holding 0..15, 3x3 stride 2, SAME: 2x2 out, padding 1 after
+	 * only: windows rows/cols {0-2, 2-3} -> 10 11 / 14 15 */
+	cnn_layer l = make(&cnn_kind_pool, "3 2", 1, 4, 4, 0);
+	float x[16], y[4], aux[4];
+	for (int i = 0; i < 16; i++)
+		x[i] = i;
+	fwd(&l, NULL, x, y, aux, 1);
+	ok(l.oh == 2 && l.ow == 2 && y[0] == 10 && y[1] == 11 && y[2] == 14 &&
+	   y[3] == 15, "pool 3 2 on 0..15 (4x4) gives 10 11 14 15");
+	free(l.cfg);
+
+	/* the padded cells never win, even against negative values */
+	l = make(&cnn_kind_pool, "3 2", 1, 4, 4, 0);
+	for (int i = 0; i < 16; i++)
+		x[i] = -1 - i;
+	fwd(&l, NULL, x, y, aux, 1);
+	ok(y[0] == -1 && y[1] == -3 && y[2] == -9 && y[3] == -11,
+	   "pool: padding is not a zero that beats negative values");
+	free(l.cfg);
+
+	l = make(&cnn_kind_pool, "3 2", 64, 32, 32, 0);
+	cnn_layer l2 = make(&cnn_kind_pool, "3 2", 64, 16, 16, 0);
+	ok(l.oh == 16 && l.ow == 16 && l2.oh == 8 && l2.ow == 8 && l.oc == 64,
+	   "pool 3 2 takes 32 -> 16 -> 8 (the tutorial's shapes)");
+	free(l.cfg), free(l2.cfg);
+}
+
+static void test_lrn_known(void)
+{
+	/* the TensorFlow formula, with the defaults, by a naive loop */
+	int c = 11, hw = 6, n = 2;
+	cnn_layer l = make(&cnn_kind_lrn, "", c, 2, 3, 0);
+	float x[2 * 66], y[2 * 66], aux[2 * 66];
+	double worst = 0;
+	for (int i = 0; i < n * c * hw; i++)
+		x[i] = 8 * rnd();
+	fwd(&l, NULL, x, y, aux, n);
+	for (int i = 0; i < n; i++)
+		for (int ch = 0; ch < c; ch++)
+			for (int p = 0; p < hw; p++) {
+				double sq = 0;
+				for (int d = ch - 4; d <= ch + 4; d++)
+					if (d >= 0 && d < c)
+						sq += (double)x[(i * c + d) * hw + p] *
+						      x[(i * c + d) * hw + p];
+				double want = x[(i * c + ch) * hw + p] /
+					pow(1.0 + 0.001 / 9 * sq, 0.75);
+				double e = fabs(want - y[(i * c + ch) * hw + p]);
+				worst = e > worst ? e : worst;
+			}
+	ok(worst < 1e-5, "lrn defaults (4, 1, 0.001/9, 0.75) match "
+	   "x/(1+a*sum x^2)^0.75 (worst %.2g)", worst);
+	free(l.cfg);
+
+	/* radius 1, bias 2, alpha 1, beta 0.5 on channels 1 2 3 at one
+	 * pixel: y0 = 1/sqrt(2+1+4), y1 = 2/sqrt(2+14), y2 = 3/sqrt(2+13) */
+	l = make(&cnn_kind_lrn, "1 2 1 0.5", 3, 1, 1, 0);
+	float x3[3] = {1, 2, 3}, y3[3], a3[3];
+	fwd(&l, NULL, x3, y3, a3, 1);
+	ok(close_to(y3[0], 1 / sqrt(7), 1e-6) && close_to(y3[1], 0.5, 1e-6) &&
+	   close_to(y3[2], 3 / sqrt(15), 1e-6), "lrn 1 2 1 0.5 by hand");
+	free(l.cfg);
+}
+
+static void test_fc_known(void)
+{
+	/* 2 inputs of 2x1x2 (4 values), 3 outputs, last layer (no relu):
+	 * y = W x + b by a naive loop; then the same with relu */
+	for (int last = 1; last >= 0; last--) {
+		cnn_layer l = make(&cnn_kind_fc, "3", 2, 1, 2, last);
+		float p[15], x[8], y[6];
+		int good = l.nw == 12 && l.nb == 3 && l.decay == !last;
+		for (int i = 0; i < 15; i++)
+			p[i] = rnd();
+		for (int i = 0; i < 8; i++)
+			x[i] = rnd();
+		fwd(&l, p, x, y, NULL, 2);
+		for (int i = 0; i < 2; i++)
+			for (int o = 0; o < 3; o++) {
+				double s = p[12 + o];
+				for (int j = 0; j < 4; j++)
+					s += p[o * 4 + j] * x[i * 4 + j];
+				if (!last && s < 0)
+					s = 0;
+				good &= fabs(s - y[i * 3 + o]) < 1e-6;
+			}
+		ok(good, "fc 3 %s equals the naive loop", last ? "(last, no "
+		   "relu, no decay)" : "(relu, decay)");
+		free(l.cfg);
+	}
+}
+
+/* --- finite differences.  L = sum r[i] y[i] for fixed random r, so
+ * dL/dy = r.  The layers compute in float: with values O(1) and ~100
+ * terms, L carries a rounding error of about sqrt(100) * 1e-7 = 1e-6, so
+ * a central difference with step h = 1e-3 is off by about 1e-6/h = 1e-3;
+ * the truncation error h^2 f'''/6 is ~1e-6 for the smooth lrn and 0 for
+ * the piecewise linear layers.  We accept
+ * |numeric - analytic| <= 1e-2 * max(1, |numeric|, |analytic|), ten
+ * times that noise: a wrong formula (a missed term, a factor 2) is off by
+ * far more.  ReLU kinks and pooling ties make some points
+ * non-differentiable; a point whose one-sided differences disagree by
+ * more than the tolerance straddles a kink and is skipped (at most 10%
+ * of them may be). */
+
+static double objective(const cnn_layer *l, const float *p, const float *x,
+			const float *r, int n)
+{
+	float *y = malloc(n * osz(l) * sizeof *y);
+	double s = 0;
+	fwd(l, p, x, y, NULL, n);
+	for (long i = 0; i < n * osz(l); i++)
+		s += (double)r[i] * y[i];
+	free(y);
+	return s;
+}
+
+/* compare analytic g with numeric derivative over v[0..m-1] */
+static void fd_check(const char *what, const cnn_layer *l, float *p,
+		     float *x, const float *r, int n, float *v, long m,
+		     const float *g)
+{
+	const float h = 1e-3f;
+	long skipped = 0, bad = 0;
+	double worst = 0;
+
+	for (long i = 0; i < m; i++) {
+		float v0 = v[i];
+		double f0 = objective(l, p, x, r, n), fp, fm;
+		v[i] = v0 + h;
+		fp = objective(l, p, x, r, n);
+		v[i] = v0 - h;
+		fm = objective(l, p, x, r, n);
+		v[i] = v0;
+		double num = (fp - fm) / (2 * h);
+		double right = (fp - f0) / h, left = (f0 - fm) / h;
+		if (!close_to(right, left, 1e-2)) {
+			skipped++;
+			continue;
+		}
+		double e = fabs(num - g[i]) / fmax(1, fmax(fabs(num), fabs(g[i])));
+		worst = e > worst ? e : worst;
+		bad += e > 1e-2;
+	}
+	ok(!bad && skipped * 10 <= m, "%s: %ld of %ld derivatives wrong "
+	   "(worst rel. error %.2g; %ld at kinks skipped)", what, bad,
+	   m - skipped, worst, skipped);
+}
+
+static void grad_check(const char *args, const cnn_kind *k, int c, int h,
+		       int w, int last, int distinct)
+{
+	cnn_layer l = make(k, args, c, h, w, last);
+	int n = 2;
+	long np = l.nw + l.nb, ni = n * isz(&l), no = n * osz(&l);
+	float *p = malloc((np + 1) * 4), *x = malloc(ni * 4), *y = malloc(no * 4);
+	float *r = malloc(no * 4), *dy = malloc(no * 4), *dx = malloc(ni * 4);
+	float *dp = calloc(np + 1, 4), *aux = malloc((n * l.aux + 1) * 4);
+	float *ws = malloc((l.ws + 1) * 4);
+	char what[128];
+
+	for (long i = 0; i < np; i++)
+		p[i] = 0.5f * rnd();
+	for (long i = 0; i < ni; i++)
+		x[i] = rnd();
+	if (distinct)	/* values 0.1 apart: no ties within h of each other */
+		for (long i = 0; i < ni; i++) {
+			long j = (long)((rnd() + 1) / 2 * (i + 1));
+			x[i] = x[j];
+			x[j] = 0.1f * (i - ni / 2);
+		}
+	for (long i = 0; i < no; i++)
+		r[i] = rnd();
+	l.kind->forward(&l, p, x, y, aux, ws, n);
+	memcpy(dy, r, no * 4);
+	l.kind->backward(&l, p, x, y, aux, dy, dx, dp, ws, n);
+	snprintf(what, sizeof what, "%s %s on %dx%dx%d, dL/dx", k->name, args,
+		 c, h, w);
+	fd_check(what, &l, p, x, r, n, x, ni, dx);
+	if (np) {
+		snprintf(what, sizeof what, "%s %s on %dx%dx%d, dL/dparams",
+			 k->name, args, c, h, w);
+		fd_check(what, &l, p, x, r, n, p, np, dp);
+	}
+	free(p), free(x), free(y), free(r), free(dy), free(dx), free(dp);
+	free(aux), free(ws), free(l.cfg);
+}
+
+int main(void)
+{
+	test_conv_known();
+	test_conv_naive();
+	test_pool_known();
+	test_lrn_known();
+	test_fc_known();
+	grad_check("3 4 relu=0", &cnn_kind_conv, 2, 5, 5, 0, 0);
+	grad_check("3 3", &cnn_kind_conv, 2, 5, 4, 0, 0);
+	grad_check("4 3 2", &cnn_kind_conv, 3, 7, 6, 0, 0);
+	grad_check("3 2", &cnn_kind_pool, 2, 7, 6, 0, 1);
+	grad_check("2 2", &cnn_kind_pool, 3, 4, 4, 0, 1);
+	grad_check("", &cnn_kind_lrn, 10, 2, 3, 0, 0);
+	grad_check("2 1.5 0.3 0.6", &cnn_kind_lrn, 6, 2, 2, 0, 0);
+	grad_check("5", &cnn_kind_fc, 3, 2, 2, 0, 0);
+	grad_check("3", &cnn_kind_fc, 4, 1, 3, 1, 0);
+	return done_testing();
+}
