@@ -79,6 +79,24 @@ setup() {
 	assert_failure
 }
 
+@test "a crop turned 30 degrees of a linear ramp is the ramp turned" {
+	# R = 5x+40, G = 5y+40 at pixel (x, y): bilinear sampling is exact on it,
+	# so output pixel (i, j) of the square of side 10 about (20, 20) holds the
+	# ramp at (20, 20) + R(30 degrees) (i+0.5-5, j+0.5-5) - 0.5
+	awk 'BEGIN { print "P3 40 40 255"
+		for (y = 0; y < 40; y++) for (x = 0; x < 40; x++) print 5*x+40, 5*y+40, 0 }' > ramp.ppm
+	facecrop <(echo "15 15 10 10 30") ramp.ppm > got.ppm
+	awk 'BEGIN { c = cos(atan2(1, 1) / 45 * 30); s = sin(atan2(1, 1) / 45 * 30)
+		for (j = 0; j < 10; j++) for (i = 0; i < 10; i++) {
+			u = i + 0.5 - 5; v = j + 0.5 - 5
+			print 5 * (20 + u*c - v*s - 0.5) + 40; print 5 * (20 + u*s + v*c - 0.5) + 40; print 0 } }' > want
+	paste <(pixels got.ppm) want |
+		awk '{ d = $1 - $2; if (d > 0.5 + 1e-9 || d < -0.5 - 1e-9) bad++ } END { exit bad > 0 }'
+	# and the other way round for -30
+	run cmp <(facecrop <(echo "15 15 10 10 -30") ramp.ppm) got.ppm
+	assert_failure
+}
+
 @test "angle 360 equals angle 0" {
 	facecrop <(echo "2 3 8 7 360") syn.ppm > a.ppm
 	facecrop <(echo "2 3 8 7") syn.ppm > b.ppm
@@ -175,6 +193,21 @@ setup() {
 	facecrop <(echo "0 0 16 16") turned.jpg > got.ppm
 	jpegtopnm plain.jpg 2>/dev/null | pamflip -cw | pamcut -width 16 -height 16 > want.ppm
 	same_within1 got.ppm want.ppm
+}
+
+@test "all eight EXIF orientations turn the picture as pamflip does" {
+	pamcut -width 16 -height 16 syn.ppm | pnmtojpeg -quality 100 > sq.jpg
+	jpegtopnm sq.jpg 2>/dev/null > sq.ppm
+	flips=(-null -lr -r180 -tb -transpose -cw -xform=transpose,leftright,topbottom -ccw)
+	for o in 1 2 3 4 5 6 7 8; do
+		{ head -c 2 sq.jpg
+		  printf '\377\341\000\042Exif\000\000II\052\000\010\000\000\000\001\000'
+		  printf "\\022\\001\\003\\000\\001\\000\\000\\000\\x0$o\\000\\000\\000\\000\\000\\000\\000"
+		  tail -c +3 sq.jpg; } > o$o.jpg
+		facecrop <(echo "0 0 16 16") o$o.jpg > got$o.ppm
+		pamflip "${flips[o - 1]}" sq.ppm > want$o.ppm
+		same_within1 got$o.ppm want$o.ppm || fail "orientation $o is not pamflip ${flips[o - 1]}"
+	done
 }
 
 @test "outputs are read by pamfile and pnmtopng" {
