@@ -2,14 +2,17 @@
 """torchbench.py — the TensorFlow CIFAR-10 tutorial network in PyTorch, the
 rival of libcnn in bench/train.
 
-  torchbench.py speed THREADS [STEPS]   time it, print lines as cnnbench does:
-                                        train_Tthr IMG/S, single_Tthr MS,
-                                        batch_Tthr IMG/S
+  torchbench.py speed THREADS [STEPS]   time it once, print lines as
+                                        bench/cnnbench.c does: train_Tthr
+                                        IMG/S (STEPS steps, default 3),
+                                        infer1_Tthr MS (median of 50),
+                                        infer128_Tthr IMG/S (3 batches)
   torchbench.py same LIBCNN_SO          check that libcnn (a shared build,
                                         driven through ctypes) is the same
                                         network: parameter count, logits,
                                         loss and one SGD step from the same
-                                        weights
+                                        weights, passed over in a model file
+                                        read as cnnmodel(5) says
 
 The network: conv 5x5 3->64, max pool 3/2, LRN, conv 5x5 64->64, LRN,
 max pool 3/2, fc 384, fc 192, fc 6; ReLU after all but the last; batch 128
@@ -21,9 +24,13 @@ never wins (32 -> 16 -> 8).  TensorFlow's LRN divides by
 LocalResponseNorm divides alpha by the window size, so it gets 0.001.
 """
 import ctypes
+import os
 import statistics
+import struct
 import sys
+import tempfile
 import time
+import zlib
 
 import torch
 import torch.nn as nn
@@ -96,8 +103,28 @@ def speed(threads, steps):
             net(x)
         batch = 3 * BATCH / (time.perf_counter() - t)
     print(f"train_{threads}thr {train:.1f}")
-    print(f"single_{threads}thr {single:.3f}")
-    print(f"batch_{threads}thr {batch:.1f}")
+    print(f"infer1_{threads}thr {single:.3f}")
+    print(f"infer128_{threads}thr {batch:.1f}")
+
+
+def read_model(path):
+    """the raw weights of a model file, per cnnmodel(5)"""
+    b = open(path, "rb").read()
+    if b[:8] != b"\x89CNN\r\n\x1a\n" or struct.unpack_from("<I", b, 8)[0] != 1:
+        sys.exit("torchbench: not a version 1 cnnmodel")
+    length, = struct.unpack_from("<Q", b, 12)
+    if length != len(b) or zlib.crc32(b[:-4]) != struct.unpack_from("<I", b, len(b) - 4)[0]:
+        sys.exit("torchbench: bad length or CRC")
+    at = 52
+    for _ in range(2):                          # spec, prep
+        at += 4 + struct.unpack_from("<I", b, at)[0]
+    nnames, = struct.unpack_from("<I", b, at)
+    at += 4
+    for _ in range(nnames):
+        at += 4 + struct.unpack_from("<I", b, at)[0]
+    _opt, _nstate, nparams = struct.unpack_from("<IQQ", b, at)
+    at += 20
+    return torch.frombuffer(bytearray(b[at:at + 4 * nparams]), dtype=torch.float32)
 
 
 def same(so):
@@ -114,6 +141,7 @@ def same(so):
     lib.cnn_train_step.argtypes = [ctypes.c_void_p, ctypes.c_void_p, fp, ctypes.POINTER(ctypes.c_int),
                                    ctypes.c_int, fp, ctypes.c_char_p]
     lib.cnn_free.argtypes = [ctypes.c_void_p]
+    lib.cnn_save.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
 
     class Opts(ctypes.Structure):
         _fields_ = [("batch", ctypes.c_int), ("lr", ctypes.c_float), ("lr_decay", ctypes.c_float),
@@ -137,16 +165,23 @@ def same(so):
         print(("ok   " if cond else "FAIL ") + what)
 
     check(n.value == ntorch, f"parameter count: libcnn {n.value}, PyTorch {ntorch}")
-    # libcnn's blob is each layer's weights then biases, in the spec's
-    # order, with the same index order as PyTorch's tensors (cnnmodel(5))
-    params = [p for p in net.parameters()]
+    # the weights go over through a model file, read as cnnmodel(5) says:
+    # each layer's weights then biases, in the spec's order, with the same
+    # index order as PyTorch's tensors
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "same.model").encode()
+        if lib.cnn_save(ctypes.c_void_p(cnet), path, err):
+            sys.exit("torchbench: cnn_save: " + err.value.decode())
+        raw = read_model(path)
     flat = torch.frombuffer(
         (ctypes.c_float * n.value).from_address(ctypes.addressof(blob.contents)),
         dtype=torch.float32)
+    check(torch.equal(raw, flat), "raw weights read from the model file equal libcnn's")
+    params = [p for p in net.parameters()]
     with torch.no_grad():
         at = 0
         for p in params:
-            p.copy_(flat[at:at + p.numel()].view_as(p))
+            p.copy_(raw[at:at + p.numel()].view_as(p))
             at += p.numel()
 
     torch.manual_seed(2)
@@ -189,7 +224,7 @@ def same(so):
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "speed":
-        speed(int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 8)
+        speed(int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 3)
     elif len(sys.argv) == 3 and sys.argv[1] == "same":
         same(sys.argv[2])
     else:

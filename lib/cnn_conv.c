@@ -17,16 +17,13 @@ typedef struct {
 
 static int parse(cnn_layer *l, int argc, char **argv, char *err)
 {
-	conv *cv = calloc(1, sizeof *cv);
+	conv *cv = cnn__cfg(l, sizeof *cv, err);
 	long v[3] = {0, 0, 1};
 	int npos = 0;
 	float relu = 1;
 
-	if (!cv) {
-		snprintf(err, CNN_ERRLEN_LAYER, "out of memory");
+	if (!cv)
 		return -1;
-	}
-	l->cfg = cv;
 	for (int i = 0; i < argc; i++) {
 		int r = cnn__weight_opt(l, argv[i]);
 		if (!r)
@@ -104,21 +101,24 @@ static void im2col(const cnn_layer *l, const float *x, float *col)
 				valid(l->w, ow, s, cv->pl, kx, &lo, &hi);
 				for (int oy = 0; oy < oh; oy++) {
 					int iy = oy * s - cv->pt + ky;
-					float *d = col + (long)oy * ow;
+					float *restrict d = col + (long)oy * ow;
 					if (iy < 0 || iy >= l->h) {
 						memset(d, 0, ow * sizeof *d);
 						continue;
 					}
-					const float *row = xc + (long)iy * l->w;
+					const float *restrict row = xc + (long)iy * l->w;
 					int x0 = lo * s + kx - cv->pl;
-					memset(d, 0, lo * sizeof *d);
+					/* rows are short (16 in conv2): loops
+					 * beat memset/memcpy calls here */
+					for (int ox = 0; ox < lo; ox++)
+						d[ox] = 0;
 					if (s == 1)
-						memcpy(d + lo, row + x0,
-						       (hi - lo) * sizeof *d);
+						BLOCKS(j, hi - lo, d[lo + j] = row[x0 + j]);
 					else
 						for (int ox = lo; ox < hi; ox++)
 							d[ox] = row[x0 + (ox - lo) * s];
-					memset(d + hi, 0, (ow - hi) * sizeof *d);
+					for (int ox = hi; ox < ow; ox++)
+						d[ox] = 0;
 				}
 				col += (long)oh * ow;
 			}
@@ -138,13 +138,16 @@ static void col2im(const cnn_layer *l, const float *col, float *dx)
 				valid(l->w, ow, s, cv->pl, kx, &lo, &hi);
 				for (int oy = 0; oy < oh; oy++) {
 					int iy = oy * s - cv->pt + ky;
-					const float *d = col + (long)oy * ow;
+					const float *restrict d = col + (long)oy * ow;
 					if (iy < 0 || iy >= l->h)
 						continue;
-					float *row = xc + (long)iy * l->w +
+					float *restrict row = xc + (long)iy * l->w +
 						     lo * s + kx - cv->pl;
-					for (int ox = lo; ox < hi; ox++)
-						row[(ox - lo) * s] += d[ox];
+					if (s == 1)
+						BLOCKS(j, hi - lo, row[j] += d[lo + j]);
+					else
+						for (int ox = lo; ox < hi; ox++)
+							row[(ox - lo) * s] += d[ox];
 				}
 				col += (long)oh * ow;
 			}

@@ -17,15 +17,12 @@ typedef struct {
 
 static int parse(cnn_layer *l, int argc, char **argv, char *err)
 {
-	fc *f = calloc(1, sizeof *f);
+	fc *f = cnn__cfg(l, sizeof *f, err);
 	long v;
 	int npos = 0;
 
-	if (!f) {
-		snprintf(err, CNN_ERRLEN_LAYER, "out of memory");
+	if (!f)
 		return -1;
-	}
-	l->cfg = f;
 	for (int i = 0; i < argc; i++) {
 		int r = cnn__weight_opt(l, argv[i]);
 		if (r < 0 || (!r && npos++))

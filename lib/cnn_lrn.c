@@ -2,12 +2,16 @@
  * formula: y[c] = x[c] / (bias + alpha * sum(x[c']^2))^beta, the sum over
  * c' within radius channels of c (so 2*radius+1 channels, fewer at the
  * edges).  Spec: lrn [RADIUS [BIAS [ALPHA [BETA]]]], defaults 4 1 0.001/9
- * 0.75 (the CIFAR-10 tutorial's).  Forward keeps the denominators' base
- * s = bias + alpha*sum for backward:
+ * 0.75 (the CIFAR-10 tutorial's).  With s = bias + alpha*sum, forward
+ * keeps s^-beta and s^(-beta-1) for backward:
  *   dx[j] = dy[j] s[j]^-beta - 2 alpha beta x[j] sum_{i near j} dy[i] y[i] / s[i] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
 
 #include "cnn_layer.h"
 
@@ -20,17 +24,14 @@ static const lrn defaults = {4, 1.0f, 0.001f / 9, 0.75f};
 
 static int parse(cnn_layer *l, int argc, char **argv, char *err)
 {
-	lrn *n = malloc(sizeof *n);
+	lrn *n = cnn__cfg(l, sizeof *n, err);
 	long r;
 	float *f[3];
 	char *end;
 
-	if (!n) {
-		snprintf(err, CNN_ERRLEN_LAYER, "out of memory");
+	if (!n)
 		return -1;
-	}
 	*n = defaults;
-	l->cfg = n;
 	f[0] = &n->bias, f[1] = &n->alpha, f[2] = &n->beta;
 	if (argc > 4 || (argc > 0 && cnn__int_arg(argv[0], 0, 64, &r)))
 		goto usage;
@@ -55,8 +56,8 @@ static int make(cnn_layer *l, char *err)
 {
 	l->oc = l->c, l->oh = l->h, l->ow = l->w;
 	l->nw = l->nb = 0;
-	l->ws = (long)l->c * l->h * l->w;
-	l->aux = l->ws;
+	l->aux = 2L * l->c * l->h * l->w;	/* s^-beta and s^(-beta-1) */
+	l->ws = l->aux;	/* the same when forward keeps nothing */
 	return 0;
 }
 
@@ -72,34 +73,53 @@ static void print(const cnn_layer *l, char *buf, size_t size)
 			 n->bias, n->alpha, n->beta);
 }
 
-/* s^-beta, with the tutorial's beta 0.75 done by square roots */
-static float rpow(float s, float beta)
+/* r = s^-beta and u = s^(-beta-1) = r/s, from s in place of r; the
+ * tutorial's beta 0.75 by square roots (4 at a time where SSE is there:
+ * sqrtf itself will not vectorise, it may set errno) */
+static void powers(float *r, float *u, long n, float beta)
 {
-	if (beta == 0.75f) {
-		float r = 1 / sqrtf(s);
-		return r * sqrtf(r);
+	long i = 0;
+
+	if (beta != 0.75f) {
+		for (; i < n; i++) {
+			float s = r[i];
+			r[i] = powf(s, -beta);
+			u[i] = r[i] / s;
+		}
+		return;
 	}
-	return powf(s, -beta);
+#ifdef __SSE__
+	for (; i + 4 <= n; i += 4) {
+		__m128 s = _mm_loadu_ps(r + i);
+		__m128 q = _mm_div_ps(_mm_set1_ps(1), _mm_sqrt_ps(s));
+		q = _mm_mul_ps(q, _mm_sqrt_ps(q));
+		_mm_storeu_ps(r + i, q);
+		_mm_storeu_ps(u + i, _mm_div_ps(q, s));
+	}
+#endif
+	for (; i < n; i++) {
+		float s = r[i], q = 1 / sqrtf(s);
+		r[i] = q * sqrtf(q);
+		u[i] = r[i] / s;
+	}
 }
 
-/* out[c][p] = sum over channels c' within radius of c of in[c'][p] */
-static void window_sum(const lrn *n, const float *in, float *out, int C,
-		       long hw, int square)
+/* out[c][p] = sum over channels c' within radius of c of in[c'][p] (of
+ * its square if square), over hw pixels each */
+static void window_sum(const lrn *n, const float *restrict in,
+		       float *restrict out, int C, long hw, int square)
 {
 	for (int c = 0; c < C; c++) {
 		int c0 = c - n->radius < 0 ? 0 : c - n->radius;
 		int c1 = c + n->radius >= C ? C - 1 : c + n->radius;
-		float *o = out + c * hw;
-		for (long p = 0; p < hw; p++)
-			o[p] = 0;
+		float *restrict o = out + c * hw;
+		memset(o, 0, hw * sizeof *o);
 		for (int d = c0; d <= c1; d++) {
-			const float *v = in + d * hw;
+			const float *restrict v = in + d * hw;
 			if (square)
-				for (long p = 0; p < hw; p++)
-					o[p] += v[p] * v[p];
+				BLOCKS(p, hw, o[p] += v[p] * v[p]);
 			else
-				for (long p = 0; p < hw; p++)
-					o[p] += v[p];
+				BLOCKS(p, hw, o[p] += v[p]);
 		}
 	}
 }
@@ -109,15 +129,17 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 {
 	const lrn *ln = l->cfg;
 	long hw = (long)l->h * l->w, size = l->c * hw;
+	float bias = ln->bias, alpha = ln->alpha;
 
 	for (int i = 0; i < n; i++) {
-		const float *xi = x + i * size;
-		float *s = aux ? aux + i * size : ws, *yi = y + i * size;
-		window_sum(ln, xi, s, l->c, hw, 1);
-		for (long j = 0; j < size; j++) {
-			s[j] = ln->bias + ln->alpha * s[j];
-			yi[j] = xi[j] * rpow(s[j], ln->beta);
-		}
+		const float *restrict xi = x + i * size;
+		float *restrict yi = y + i * size;
+		float *restrict r = aux ? aux + 2 * i * size : ws;
+		float *restrict u = r + size;
+		window_sum(ln, xi, r, l->c, hw, 1);
+		BLOCKS(j, size, r[j] = bias + alpha * r[j]);
+		powers(r, u, size, ln->beta);
+		BLOCKS(j, size, yi[j] = xi[j] * r[j]);
 	}
 }
 
@@ -132,15 +154,14 @@ static void backward(const cnn_layer *l, const float *p, const float *x,
 	if (!dx)
 		return;
 	for (int i = 0; i < n; i++) {
-		const float *xi = x + i * size, *yi = y + i * size;
-		const float *s = aux + i * size;
-		float *dyi = dy + i * size, *dxi = dx + i * size;
-		for (long j = 0; j < size; j++)
-			ws[j] = dyi[j] * yi[j] / s[j];
-		window_sum(ln, ws, dxi, l->c, hw, 0);
-		for (long j = 0; j < size; j++)
-			dxi[j] = dyi[j] * rpow(s[j], ln->beta) -
-				 k * xi[j] * dxi[j];
+		const float *restrict xi = x + i * size;
+		const float *restrict r = aux + 2 * i * size, *restrict u = r + size;
+		float *restrict dyi = dy + i * size, *restrict dxi = dx + i * size;
+		float *restrict t = ws;
+		/* dy[i] y[i] / s[i] = dy[i] x[i] s[i]^(-beta-1) */
+		BLOCKS(j, size, t[j] = dyi[j] * xi[j] * u[j]);
+		window_sum(ln, t, dxi, l->c, hw, 0);
+		BLOCKS(j, size, dxi[j] = dyi[j] * r[j] - k * xi[j] * dxi[j]);
 	}
 }
 

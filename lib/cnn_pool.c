@@ -1,8 +1,7 @@
 /* cnn_pool.c — max pooling, SIZE x SIZE windows every STRIDE pixels, with
  * TensorFlow's SAME padding: the output is ceil(in/stride) and the padded
  * cells never win (3x3 stride 2 takes 32 -> 16 -> 8).  Spec: pool SIZE
- * STRIDE.  Forward keeps the winner's index for backward.  A NaN wins,
- * so a NaN input reaches the loss and is refused there. */
+ * STRIDE.  Forward keeps the winner's index for backward. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +16,11 @@ _Static_assert(sizeof(int) == sizeof(float), "aux holds ints in floats");
 
 static int parse(cnn_layer *l, int argc, char **argv, char *err)
 {
-	pool *pl = calloc(1, sizeof *pl);
+	pool *pl = cnn__cfg(l, sizeof *pl, err);
 	long k, s;
 
-	if (!pl) {
-		snprintf(err, CNN_ERRLEN_LAYER, "out of memory");
+	if (!pl)
 		return -1;
-	}
-	l->cfg = pl;
 	if (argc != 2 || cnn__int_arg(argv[0], 1, 64, &k) ||
 	    cnn__int_arg(argv[1], 1, 64, &s)) {
 		snprintf(err, CNN_ERRLEN_LAYER,
@@ -43,7 +39,7 @@ static int make(cnn_layer *l, char *err)
 	cnn__same(l->w, pl->k, pl->stride, &l->ow, &pl->pl);
 	l->oc = l->c;
 	l->nw = l->nb = 0;
-	l->ws = 0;
+	l->ws = 2L * l->w;
 	l->aux = (long)l->oc * l->oh * l->ow;
 	return 0;
 }
@@ -55,12 +51,18 @@ static void print(const cnn_layer *l, char *buf, size_t size)
 	snprintf(buf, size, "pool %d %d", pl->k, pl->stride);
 }
 
+/* Each output row in two passes: down the window's rows, each input
+ * column's maximum and where it is (vectorisable); then along the
+ * window's columns.  Ties go to the leftmost column, then the top row;
+ * a NaN wins, so a NaN input reaches the loss and is refused there. */
 static void forward(const cnn_layer *l, const float *p, const float *x,
 		    float *y, float *aux, float *ws, int n)
 {
 	const pool *pl = l->cfg;
 	int k = pl->k, s = pl->stride, H = l->h, W = l->w;
 	long planes = (long)n * l->c;
+	float *restrict cm = ws;	/* column maxima, W of them */
+	int *restrict ci = (int *)(ws + W);	/* and their flat indices */
 
 	for (long c = 0; c < planes; c++) {
 		const float *xc = x + c * H * W;
@@ -70,18 +72,26 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 			int y0 = oy * s - pl->pt, y1 = y0 + k;
 			y0 = y0 < 0 ? 0 : y0;
 			y1 = y1 > H ? H : y1;
+			const float *restrict r0 = xc + (long)y0 * W;
+			BLOCKS(ix, W, (cm[ix] = r0[ix], ci[ix] = y0 * W + ix));
+			for (int iy = y0 + 1; iy < y1; iy++) {
+				const float *restrict r = xc + (long)iy * W;
+				int base = iy * W;
+				BLOCKS(ix, W, (ci[ix] = !(r[ix] <= cm[ix]) ?
+					       base + (int)ix : ci[ix],
+					       cm[ix] = !(r[ix] <= cm[ix]) ?
+					       r[ix] : cm[ix]));
+			}
 			for (int ox = 0; ox < l->ow; ox++) {
 				int x0 = ox * s - pl->pl, x1 = x0 + k;
 				x0 = x0 < 0 ? 0 : x0;
 				x1 = x1 > W ? W : x1;
-				int best = y0 * W + x0;
-				for (int iy = y0; iy < y1; iy++)
-					for (int ix = x0; ix < x1; ix++)
-						if (!(xc[iy * W + ix] <= xc[best]))
-							best = iy * W + ix;
-				yc[oy * l->ow + ox] = xc[best];
+				int best = x0;
+				for (int ix = x0 + 1; ix < x1; ix++)
+					best = !(cm[ix] <= cm[best]) ? ix : best;
+				yc[oy * l->ow + ox] = cm[best];
 				if (arg)
-					arg[oy * l->ow + ox] = best;
+					arg[oy * l->ow + ox] = ci[best];
 			}
 		}
 	}

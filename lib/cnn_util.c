@@ -18,6 +18,13 @@ void cnn__same(int in, int k, int stride, int *out, int *pad_before)
 	*pad_before = pad > 0 ? pad / 2 : 0;
 }
 
+void *cnn__cfg(cnn_layer *l, size_t size, char *err)
+{
+	if (!(l->cfg = calloc(1, size)))
+		snprintf(err, CNN_ERRLEN_LAYER, "out of memory");
+	return l->cfg;
+}
+
 int cnn__int_arg(const char *s, long lo, long hi, long *v)
 {
 	char *end;
@@ -50,14 +57,12 @@ int cnn__float_opt(const char *s, const char *key, float *v)
 
 void cnn__relu(float *y, long n)
 {
-	for (long i = 0; i < n; i++)
-		y[i] = y[i] < 0 ? 0 : y[i];	/* NaN passes */
+	BLOCKS(i, n, y[i] = y[i] < 0 ? 0 : y[i]);	/* NaN passes */
 }
 
-void cnn__relu_back(const float *y, float *dy, long n)
+void cnn__relu_back(const float *restrict y, float *restrict dy, long n)
 {
-	for (long i = 0; i < n; i++)
-		dy[i] = y[i] > 0 ? dy[i] : 0;
+	BLOCKS(i, n, dy[i] = y[i] > 0 ? dy[i] : 0);
 }
 
 /* --- random numbers: splitmix64 seeds xoshiro256** (Blackman, Vigna) */

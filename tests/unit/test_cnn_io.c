@@ -267,8 +267,9 @@ static void test_round_trip(void)
 }
 
 /* train k+m steps straight, or k, save, load, m: the same bits, with the
- * learning rate stepping down in between so the step count matters */
-static void test_resume(void)
+ * learning rate stepping down in between so the step count matters; with
+ * one thread and with two (each batch then split in two parts) */
+static void test_resume(int threads)
 {
 	cnn_train_opts o;
 	cnn_train_defaults(&o);
@@ -294,8 +295,10 @@ static void test_resume(void)
 	   cnn_learning_rate(resumed, &o));
 	train(resumed, &o, M);
 	ok(cnn_step_count(resumed) == K + M, "step %ld after resuming", cnn_step_count(resumed));
-	ok(same_blob(straight, resumed, 0), "resumed raw weights bit-identical to never stopping");
-	ok(same_blob(straight, resumed, 1), "resumed averaged weights bit-identical to never stopping");
+	ok(same_blob(straight, resumed, 0), "%d thread(s): resumed raw weights bit-identical to never stopping",
+	   threads);
+	ok(same_blob(straight, resumed, 1), "%d thread(s): resumed averaged weights bit-identical to never stopping",
+	   threads);
 	cnn_free(straight);
 	cnn_free(resumed);
 }
@@ -536,7 +539,11 @@ int main(void)
 		return 1;
 	}
 	test_round_trip();
-	test_resume();
+	cnn_set_threads(1);
+	test_resume(1);
+	cnn_set_threads(2);
+	test_resume(2);
+	cnn_set_threads(1);
 	test_layout();
 	test_corrupt();
 	test_failed_saves();

@@ -186,7 +186,7 @@ static void test_lrn_known(void)
 	/* the TensorFlow formula, with the defaults, by a naive loop */
 	int c = 11, hw = 6, n = 2;
 	cnn_layer l = make(&cnn_kind_lrn, "", c, 2, 3, 0);
-	float x[2 * 66], y[2 * 66], aux[2 * 66];
+	float x[2 * 66], y[2 * 66], *aux = malloc(n * l.aux * sizeof *aux);
 	double worst = 0;
 	for (int i = 0; i < n * c * hw; i++)
 		x[i] = 8 * rnd();
@@ -206,16 +206,16 @@ static void test_lrn_known(void)
 			}
 	ok(worst < 1e-5, "lrn defaults (4, 1, 0.001/9, 0.75) match "
 	   "x/(1+a*sum x^2)^0.75 (worst %.2g)", worst);
-	free(l.cfg);
+	free(l.cfg), free(aux);
 
 	/* radius 1, bias 2, alpha 1, beta 0.5 on channels 1 2 3 at one
 	 * pixel: y0 = 1/sqrt(2+1+4), y1 = 2/sqrt(2+14), y2 = 3/sqrt(2+13) */
 	l = make(&cnn_kind_lrn, "1 2 1 0.5", 3, 1, 1, 0);
-	float x3[3] = {1, 2, 3}, y3[3], a3[3];
+	float x3[3] = {1, 2, 3}, y3[3], *a3 = malloc(l.aux * sizeof *a3);
 	fwd(&l, NULL, x3, y3, a3, 1);
 	ok(close_to(y3[0], 1 / sqrt(7), 1e-6) && close_to(y3[1], 0.5, 1e-6) &&
 	   close_to(y3[2], 3 / sqrt(15), 1e-6), "lrn 1 2 1 0.5 by hand");
-	free(l.cfg);
+	free(l.cfg), free(a3);
 }
 
 static void test_fc_known(void)
@@ -356,6 +356,7 @@ int main(void)
 	grad_check("2 2", &cnn_kind_pool, 3, 4, 4, 0, 1);
 	grad_check("", &cnn_kind_lrn, 10, 2, 3, 0, 0);
 	grad_check("2 1.5 0.3 0.6", &cnn_kind_lrn, 6, 2, 2, 0, 0);
+	grad_check("3 1 0.5 0.75", &cnn_kind_lrn, 9, 3, 3, 0, 0);
 	grad_check("5", &cnn_kind_fc, 3, 2, 2, 0, 0);
 	grad_check("3", &cnn_kind_fc, 4, 1, 3, 1, 0);
 	return done_testing();

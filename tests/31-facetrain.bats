@@ -1,0 +1,231 @@
+#!/usr/bin/env bats
+# facetrain: it learns real faces, resumes exactly, survives kill -9,
+# SIGINT/SIGTERM and a diverging loss, and refuses bad input.
+load helper
+load faces
+
+# small networks so the file runs in well under a minute
+SPEC='conv 5 16; pool 3 2; conv 5 16; pool 3 2; fc 64; fc N'
+TINY='conv 5 8; pool 3 2; fc N'
+
+setup_file() {
+	[ -d "$DATA/lfw" ] || return 0
+	two_people "$BATS_FILE_TMPDIR/d" 100 30
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	d=$BATS_FILE_TMPDIR/d
+}
+
+# tiny ARGS...: a quick run of the tiny network on the two people (in the
+# background, call facetrain itself, so that $! is its process)
+tiny() {
+	facetrain -l "$d/labels.txt" -N "$TINY" -b 16 -r 0.02 "$@" "$d/train.bin"
+}
+
+# wait_rows LOG N: wait (up to 60 s) until LOG has N data rows
+wait_rows() {
+	for _ in $(seq 600); do
+		[ "$(grep -vc '^#' "$1" 2> /dev/null)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "it learns two people: the loss falls and faceeval reports >= 90% on held-out faces" {
+	skip_without_data
+	n=300
+	[ "${FACEKIT_SAN:-0}" = 1 ] && n=80
+	facetrain -o m.bin -l "$d/labels.txt" -N "$SPEC" -n $n -b 32 -r 0.05 -i 20 \
+		-L log.tsv "$d/train.bin" 2> err
+	first=$(awk '!/^#/ { print $2; exit }' log.tsv)
+	last=$(awk '!/^#/ { l = $2 } END { print l }' log.tsv)
+	echo "loss $first -> $last"
+	awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a / 2) }'
+	faceeval m.bin "$d/test.bin" > eval.txt
+	cat eval.txt
+	[ "${FACEKIT_SAN:-0}" = 1 ] && return 0
+	awk '/^precision@1/ { exit !($2 >= 0.9) }' eval.txt
+	# the same figure from faceclassify's names and the true labels
+	cifarunpack -l labels "$d/test.bin" | faceclassify m.bin > names
+	right=$(awk 'NR == FNR { want[FNR - 1] = $1 ? "Colin_Powell" : "George_W_Bush"; next }
+		$2 == want[$1] { r++ } END { print r + 0 }' labels names)
+	grep -q "^precision@1 [0-9.]* ($right of 60)\$" eval.txt
+}
+
+@test "a resumed run ends with the very weights of an uninterrupted one" {
+	skip_without_data
+	tiny -o whole.bin -n 30 2> /dev/null
+	tiny -o parts.bin -n 13 2> /dev/null
+	run tiny -o parts.bin -n 30
+	assert_success
+	assert_output --partial "resuming parts.bin at step 13"
+	cmp whole.bin parts.bin
+}
+
+@test "running a finished command again changes nothing" {
+	skip_without_data
+	tiny -o m.bin -n 5 2> /dev/null
+	cp m.bin before.bin
+	run tiny -o m.bin -n 5
+	assert_success
+	assert_output --partial "m.bin has taken 5 steps already"
+	cmp m.bin before.bin
+}
+
+@test "kill -9 mid-run leaves a loadable model to resume from" {
+	skip_without_data
+	facetrain -l "$d/labels.txt" -N "$TINY" -b 16 -r 0.02 -o m.bin -n 1000000 \
+		-k 3 -i 3 -L log "$d/train.bin" 2> /dev/null 3>&- &
+	pid=$!
+	wait_rows log 3 || { kill -9 $pid; false; }
+	kill -9 $pid
+	wait $pid || true
+	run faceeval m.bin "$d/test.bin"
+	assert_success
+	run tiny -o m.bin -n 1
+	assert_success
+	assert_output --regexp "m.bin has taken [0-9]+ steps already"
+}
+
+@test "SIGINT and SIGTERM save a checkpoint and exit 0" {
+	skip_without_data
+	for sig in INT TERM; do
+		rm -f m.bin log
+		facetrain -l "$d/labels.txt" -N "$TINY" -b 16 -r 0.02 -o m.bin \
+			-n 1000000 -k 1000000 -i 2 -L log "$d/train.bin" 2> err 3>&- &
+		pid=$!
+		wait_rows log 2 || { kill -9 $pid; false; }
+		kill -$sig $pid
+		wait $pid
+		step=$(sed -n 's/.* at step \([0-9]*\): checkpoint saved to m.bin.*/\1/p' err)
+		[ -n "$step" ]
+		[ $sig = INT ] && grep -q "interrupted at step" err
+		[ $sig = TERM ] && grep -q "terminated at step" err
+		run tiny -o m.bin -n 1
+		assert_output --partial "m.bin has taken $step steps already"
+	done
+}
+
+@test "a huge learning rate stops on a non-finite loss and keeps the last checkpoint" {
+	skip_without_data
+	tiny -o m.bin -n 4 2> /dev/null
+	cp m.bin good.bin
+	run tiny -o m.bin -n 50 -r 1e30
+	assert_failure 1
+	assert_output --partial "not finite"
+	assert_output --partial "m.bin keeps the last good checkpoint (step 4)"
+	cmp m.bin good.bin
+	run tiny -o fresh.bin -n 50 -r 1e30
+	assert_failure 1
+	assert_output --partial "(step 0)"
+	run faceeval fresh.bin "$d/test.bin"
+	assert_success
+}
+
+@test "progress lines every -i steps, a log with test accuracy, and its plot" {
+	skip_without_data
+	tiny -o m.bin -n 20 -i 5 -t "$d/test.bin" -L log.tsv 2> err
+	[ "$(grep -c '^step [0-9]*/20 loss [0-9.]* lr 0.02 [0-9]* img/s ETA [0-9]*m[0-9]*s test [0-9.]*$' err)" -eq 4 ]
+	[ "$(grep -c '^#' log.tsv)" -eq 1 ]
+	[ "$(awk -F '\t' '!/^#/ && NF == 5 && $1 % 5 == 0 && $5 >= 0 && $5 <= 1' log.tsv | wc -l)" -eq 4 ]
+	plot-log log.tsv > log.png
+	pngtopam log.png | pamfile | grep -q "800 by 500"
+	# a resumed run appends to the log, without a second header
+	tiny -o m.bin -n 25 -i 5 -t "$d/test.bin" -L log.tsv 2> /dev/null
+	[ "$(grep -c '^#' log.tsv)" -eq 1 ]
+	[ "$(tail -n 1 log.tsv | cut -f 1)" = 25 ]
+}
+
+@test "plot-log refuses a file that is not a log" {
+	echo "hello world" > bad.tsv
+	run plot-log bad.tsv
+	assert_failure 1
+	assert_output --partial "not a facetrain log"
+	run plot-log
+	assert_failure 2
+}
+
+@test "records whose label has no class name are refused" {
+	ppmmake red 32 32 | cifarpack 5 > five.bin
+	printf 'a\nb\n' > labels.txt
+	run facetrain -o m.bin -l labels.txt five.bin
+	assert_failure 1
+	assert_output --partial "five.bin: record 0 has label 5, but there are only 2 classes"
+	[ ! -e m.bin ]
+}
+
+@test "truncated, empty and other-size record files are refused" {
+	printf 'a\nb\n' > labels.txt
+	ppmmake red 32 32 | cifarpack 1 > one.bin
+	head -c 3000 one.bin > cut.bin
+	run facetrain -o m.bin -l labels.txt cut.bin
+	assert_failure 1
+	assert_output --partial "3000 bytes is not a whole number of 32x32 records"
+	: > empty.bin
+	run facetrain -o m.bin -l labels.txt empty.bin
+	assert_failure 1
+	assert_output --partial "no records"
+	run facetrain -o m.bin -l labels.txt -s 40 one.bin
+	assert_failure 1
+	assert_output --partial "not a whole number of 40x40 records"
+	[ ! -e m.bin ]
+}
+
+@test "a model file that is not one, or was made for another network or size, is not overwritten" {
+	printf 'a\nb\n' > labels.txt
+	{ ppmmake red 36 36 | cifarpack -s 36 0; ppmmake blue 36 36 | cifarpack -s 36 1; } > rec.bin
+	echo "precious" > m.bin
+	run facetrain -o m.bin -l labels.txt -s 36 rec.bin
+	assert_failure 1
+	assert_output --partial "m.bin: cannot resume from it"
+	[ "$(cat m.bin)" = precious ]
+	facetrain -o n.bin -l labels.txt -N 'fc N' -s 36 -n 2 -b 2 rec.bin 2> /dev/null
+	cp n.bin keep.bin
+	run facetrain -o n.bin -l labels.txt -N 'fc N' -s 36 -c 32 -n 4 -b 2 rec.bin
+	assert_failure 1
+	assert_output --partial "cannot resume: it was trained with"
+	run facetrain -o n.bin -l labels.txt -N 'fc 8; fc N' -s 36 -n 4 -b 2 rec.bin
+	assert_failure 1
+	assert_output --partial "cannot resume: its network is"
+	printf 'a\nc\n' > other.txt
+	run facetrain -o n.bin -l other.txt -N 'fc N' -s 36 -n 4 -b 2 rec.bin
+	assert_failure 1
+	assert_output --partial "class names differ"
+	cmp n.bin keep.bin
+}
+
+@test "an unwritable model path fails at once" {
+	printf 'a\nb\n' > labels.txt
+	ppmmake red 32 32 | cifarpack 1 > one.bin
+	run facetrain -o no/such/dir/m.bin -l labels.txt -N 'fc N' -n 1000000 one.bin
+	assert_failure 1
+	assert_output --partial "checkpoint not written"
+}
+
+@test "bad labels files and usage errors" {
+	ppmmake red 32 32 | cifarpack 0 > one.bin
+	echo solo > one.txt
+	run facetrain -o m.bin -l one.txt one.bin
+	assert_failure 1
+	assert_output --partial "at least 2 are needed"
+	printf 'a\n\nb\n' > gap.txt
+	run facetrain -o m.bin -l gap.txt one.bin
+	assert_failure 1
+	assert_output --partial "gap.txt:2: empty class name"
+	run facetrain -l gap.txt one.bin
+	assert_failure 2
+	assert_output --partial "-o MODEL is required"
+	run facetrain -o m.bin one.bin
+	assert_failure 2
+	run facetrain -o m.bin -l one.txt -s 32 -c 40 one.bin
+	assert_failure 2
+	run facetrain -o m.bin -l one.txt -C 2 one.bin
+	assert_failure 2
+	run facetrain -o m.bin -l one.txt -N 'conv x' one.bin
+	assert_failure 1
+	run facetrain -h
+	assert_success
+	assert_output --partial "usage: facetrain"
+}
