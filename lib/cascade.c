@@ -245,8 +245,7 @@ static int load_stages(struct loader *L, fk_cascade *c, xmlNode *stages)
 				N->right = (int)p[1];
 				N->feat = (int)p[2];
 				if ((N->left > 0 && (N->left <= j || N->left >= T->nnodes)) || N->left < -T->nnodes
-				    || (N->right > 0 && (N->right <= j || N->right >= T->nnodes)) || N->right < -T->nnodes
-				    || (N->left == 0 && j > 0) || (N->right == 0 && j > 0))
+				    || (N->right > 0 && (N->right <= j || N->right >= T->nnodes)) || N->right < -T->nnodes)
 					{ fail(L, in, "node %d: children %d %d are not later nodes or leaves of the tree",
 					       j, N->left, N->right); goto out; }
 				if (N->feat < 0)

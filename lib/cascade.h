@@ -48,7 +48,8 @@ void fk_resize_grey(const unsigned char *src, int sw, int sh,
 		    unsigned char *dst, int dw, int dh);
 
 /* Detect in a w x h grey image.  *out gets the grouped rectangles
- * (malloc'd, *n of them, sorted by y then x; the caller frees).  With
+ * (malloc'd, *n of them, clipped to the image, sorted by y then x; the
+ * caller frees).  With
  * o->min_neighbors < 0 the raw windows come back ungrouped, in scan order
  * of each scale.  0 or -1 (bad options, out of memory). */
 int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,

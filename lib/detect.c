@@ -587,6 +587,18 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 			*n = 0;
 			goto oom;
 		}
+		/* OpenCV clips what it returns to the image */
+		for (i = k = 0; i < *n; i++) {
+			fk_rect r = all[i];
+			int x1 = r.x + r.w < w ? r.x + r.w : w, y1 = r.y + r.h < h ? r.y + r.h : h;
+			r.x = r.x > 0 ? r.x : 0;
+			r.y = r.y > 0 ? r.y : 0;
+			r.w = x1 - r.x;
+			r.h = y1 - r.y;
+			if (r.w > 0 && r.h > 0)
+				all[k++] = r;
+		}
+		*n = k;
 		*out = all;
 	}
 	free(W);

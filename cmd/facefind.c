@@ -1,0 +1,308 @@
+/* facefind — find the faces in a photo with an OpenCV cascade and print one
+ * "x y w h [angle]" line per face.  See facefind(1). */
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cascade.h"
+#include "faces.h"
+#include "image.h"
+#include "prog.h"
+
+#define CASCADES "/usr/share/opencv4/haarcascades/"
+
+static const char usage[] =
+	"usage: facefind [-eqr] [-c CASCADE] [-E CASCADE] [-s SCALE] [-n MINNEIGH]\n"
+	"                [-m MINSIZE] [-M MAXSIZE] [-A MIN:MAX:STEP] [-p MAXPIXELS]\n"
+	"                [--biggest] [--center] [-o OUT] [IMAGE]\n"
+	"  print \"x y w h\" for each face of IMAGE (JPEG or netpbm, default stdin)\n"
+	"  -c CASCADE    face cascade (default " CASCADES "haarcascade_frontalface_alt2.xml)\n"
+	"  -s SCALE      pyramid scale factor, > 1 (default 1.1)\n"
+	"  -n MINNEIGH   keep groups of more than MINNEIGH windows (default 3)\n"
+	"  -m MINSIZE    smallest face side tried, pixels (default: the cascade's)\n"
+	"  -M MAXSIZE    largest face side tried, pixels (default: the image's)\n"
+	"  -r            also try turned faces, and print their roll angle\n"
+	"  -A MIN:MAX:STEP  the angles -r tries, degrees (default -48:48:6)\n"
+	"  -e            keep faces with two eyes in their upper half; the eye line\n"
+	"                gives the roll angle, printed as a fifth column\n"
+	"  -E CASCADE    eye cascade (default " CASCADES "haarcascade_eye.xml)\n"
+	"  -q            print nothing; exit 0 when there is a face, 2 when there is none\n"
+	"  --biggest     keep only the biggest face\n"
+	"  --center      print the centre \"x y\" of each face instead of its box\n"
+	"  -o OUT        write the photo with the faces outlined (PNG if OUT ends in\n"
+	"                .png, PPM otherwise)\n"
+	"  -p MAXPIXELS  refuse bigger images (default 268435456)\n";
+
+struct opts {
+	fk_find_opts find;
+	const char *cascade, *eyes, *out, *image;
+	int quiet, biggest, center;
+	long long max_pixels;
+};
+
+static void parse_sweep(const char *s, fk_find_opts *f)
+{
+	char *e1, *e2, *e3;
+
+	f->amin = strtod(s, &e1);
+	if (e1 != s && *e1 == ':') {
+		f->amax = strtod(e1 + 1, &e2);
+		if (e2 != e1 + 1 && *e2 == ':') {
+			f->astep = strtod(e2 + 1, &e3);
+			if (e3 != e2 + 1 && !*e3 && fabs(f->amin) <= 180 && fabs(f->amax) <= 180
+			    && f->amin <= f->amax && f->astep > 0 && f->astep <= 360)
+				return;
+		}
+	}
+	fk_warn("-A: \"%s\" is not MIN:MAX:STEP with -180 <= MIN <= MAX <= 180 and STEP > 0", s);
+	fk_usage(usage);
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longs[] = {
+		{ "biggest", no_argument, NULL, 'B' },
+		{ "center", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, eyes = 0;
+
+	memset(o, 0, sizeof *o);
+	fk_find_defaults(&o->find);
+	o->cascade = CASCADES "haarcascade_frontalface_alt2.xml";
+	o->eyes = CASCADES "haarcascade_eye.xml";
+	o->max_pixels = FK_MAX_PIXELS_DEFAULT;
+	while ((c = getopt_long(argc, argv, "A:c:eE:hm:M:n:o:p:qrs:", longs, NULL)) != -1)
+		switch (c) {
+		case 'A': parse_sweep(optarg, &o->find); o->find.sweep = 1; break;
+		case 'B': o->biggest = 1; break;
+		case 'c': o->cascade = optarg; break;
+		case 'C': o->center = 1; break;
+		case 'e': eyes = 1; break;
+		case 'E': o->eyes = optarg; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case 'm': o->find.det.min_w = o->find.det.min_h = (int)fk_int_arg("-m", optarg, 0, INT_MAX, usage); break;
+		case 'M': o->find.det.max_w = o->find.det.max_h = (int)fk_int_arg("-M", optarg, 1, INT_MAX, usage); break;
+		case 'n': o->find.det.min_neighbors = (int)fk_int_arg("-n", optarg, 0, INT_MAX, usage); break;
+		case 'o': o->out = optarg; break;
+		case 'p': o->max_pixels = fk_int_arg("-p", optarg, 1, LONG_MAX, usage); break;
+		case 'q': o->quiet = 1; break;
+		case 'r': o->find.sweep = 1; break;
+		case 's': o->find.det.scale = fk_num_arg("-s", optarg, 1.0001, 100, usage); break;
+		default: fk_usage(usage);
+		}
+	if (argc - optind > 1)
+		fk_usage(usage);
+	o->image = argc - optind == 1 ? argv[optind] : "-";
+	if (!eyes)
+		o->eyes = NULL;
+}
+
+/* ---- the outlined photo ---- */
+static void plot(fk_image *im, double x, double y, int t)
+{
+	long cx = lrint(x), cy = lrint(y), i, j;
+
+	for (j = cy - t / 2; j <= cy + (t - 1) / 2; j++)
+		for (i = cx - t / 2; i <= cx + (t - 1) / 2; i++)
+			if (i >= 0 && i < im->w && j >= 0 && j < im->h) {
+				unsigned char *p = im->px + 3 * ((size_t)j * im->w + i);
+				p[0] = 255, p[1] = 0, p[2] = 0;
+			}
+}
+
+static void outline(fk_image *im, const fk_face *f)
+{
+	double co = cos(f->angle * M_PI / 180), si = sin(f->angle * M_PI / 180);
+	double cu[5] = { -1, 1, 1, -1, -1 }, cv[5] = { -1, -1, 1, 1, -1 };
+	int t = f->w >= 100 ? 3 : 2, k;
+
+	for (k = 0; k < 4; k++) {
+		double u0 = cu[k] * f->w / 2, v0 = cv[k] * f->h / 2, u1 = cu[k + 1] * f->w / 2, v1 = cv[k + 1] * f->h / 2;
+		double len = hypot(u1 - u0, v1 - v0), s;
+		for (s = 0; s <= len; s += 0.5) {
+			double u = u0 + (u1 - u0) * s / len, v = v0 + (v1 - v0) * s / len;
+			plot(im, f->cx + u * co - v * si, f->cy + u * si + v * co, t);
+		}
+	}
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+	return n >= m && !strcasecmp(s + n - m, tail);
+}
+
+/* The outlined photos go to a temporary file beside OUT, through pnmtopng
+ * for a .png name, renamed to OUT when all went well. */
+struct outfile {
+	const char *name;
+	char *tmp;
+	FILE *f;
+	pid_t pid; /* pnmtopng, or -1 */
+};
+
+static void out_open(struct outfile *w, const char *name)
+{
+	size_t len = strlen(name);
+	int fd;
+
+	w->name = name;
+	w->tmp = fk_xmalloc(len + 16);
+	w->pid = -1;
+	snprintf(w->tmp, len + 16, "%s.tmpXXXXXX", name);
+	if ((fd = mkstemp(w->tmp)) < 0)
+		fk_die("%s: cannot create a temporary file: %s", name, strerror(errno));
+	if (ends_with(name, ".png")) {
+		int p[2];
+		if (pipe(p) || (w->pid = fork()) < 0) {
+			unlink(w->tmp);
+			fk_die("cannot run pnmtopng: %s", strerror(errno));
+		}
+		if (w->pid == 0) {
+			dup2(p[0], 0);
+			dup2(fd, 1);
+			close(p[0]);
+			close(p[1]);
+			close(fd);
+			execlp("pnmtopng", "pnmtopng", (char *)NULL);
+			fprintf(stderr, "facefind: cannot run pnmtopng: %s\n", strerror(errno));
+			_exit(127);
+		}
+		close(p[0]);
+		close(fd);
+		fd = p[1];
+	}
+	if (!(w->f = fdopen(fd, "wb"))) {
+		unlink(w->tmp);
+		fk_die("%s: %s", name, strerror(errno));
+	}
+}
+
+/* finish the file; ok = 0 (or a failure here) removes it and exits 1 */
+static void out_close(struct outfile *w, int ok)
+{
+	int status;
+
+	if (fclose(w->f) != 0 && ok) {
+		fk_warn("%s: %s", w->name, strerror(errno));
+		ok = 0;
+	}
+	if (w->pid > 0 && (waitpid(w->pid, &status, 0) < 0 || !WIFEXITED(status)
+			   || WEXITSTATUS(status) != 0)) {
+		if (ok)
+			fk_warn("%s: pnmtopng failed", w->name);
+		ok = 0;
+	}
+	if (ok && rename(w->tmp, w->name)) {
+		fk_warn("%s: %s", w->name, strerror(errno));
+		ok = 0;
+	}
+	if (!ok) {
+		unlink(w->tmp);
+		exit(1);
+	}
+	free(w->tmp);
+}
+
+/* "%.10g" of v rounded to places decimals, never "-0" */
+static void num(double v, double places, const char *sep)
+{
+	double r = round(v * places) / places;
+	printf("%.10g%s", r == 0 ? 0 : r, sep);
+}
+
+static void print_faces(const struct opts *o, const fk_face *f, int n)
+{
+	int i, angle = o->find.sweep || o->eyes;
+
+	for (i = 0; i < n; i++) {
+		if (o->center) {
+			num(f[i].cx, 10, " ");
+			num(f[i].cy, 10, angle ? " " : "\n");
+		} else {
+			num(f[i].cx - f[i].w / 2, 10, " ");
+			num(f[i].cy - f[i].h / 2, 10, " ");
+			num(f[i].w, 10, " ");
+			num(f[i].h, 10, angle ? " " : "\n");
+		}
+		if (angle)
+			num(f[i].angle, 100, "\n");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	fk_cascade *face, *eyes = NULL;
+	fk_image im = { 0 };
+	struct outfile out = { 0 };
+	char err[FK_ERRLEN];
+	int r, k, nim = 0, found = 0;
+	FILE *f;
+
+	fk_progname = "facefind";
+	parse_args(argc, argv, &o);
+	if (!(face = fk_cascade_load(o.cascade, err)))
+		fk_die("%s", err);
+	if (o.eyes && !(eyes = fk_cascade_load(o.eyes, err)))
+		fk_die("%s", err);
+	o.find.eyes = eyes;
+	f = fk_open_in(o.image);
+	if (o.out)
+		out_open(&out, o.out);
+	while ((r = fk_read_image(f, &im, o.max_pixels, err)) == 1) {
+		fk_face *faces;
+		int n;
+		if (fk_find_faces(face, &im, &o.find, &faces, &n, err)) {
+			fk_warn("%s: %s", o.image, err);
+			r = -2;
+			break;
+		}
+		if (o.biggest && n > 1) {
+			int b = 0;
+			for (k = 1; k < n; k++)
+				if (faces[k].w * faces[k].h > faces[b].w * faces[b].h)
+					b = k;
+			faces[0] = faces[b];
+			n = 1;
+		}
+		found += n;
+		nim++;
+		if (!o.quiet) {
+			if (nim > 1)
+				printf("# image %d\n", nim);
+			print_faces(&o, faces, n);
+		}
+		if (o.out) {
+			for (k = 0; k < n; k++)
+				outline(&im, &faces[k]);
+			if (fk_write_ppm(out.f, &im, err)) {
+				fk_warn("%s: %s", o.out, err);
+				r = -2;
+			}
+		}
+		free(faces);
+		if (r == -2)
+			break;
+	}
+	if (r == -1)
+		fk_warn("%s: %s", o.image, err);
+	else if (r == 0 && nim == 0) {
+		fk_warn("%s: no image", o.image);
+		r = -1;
+	}
+	if (o.out)
+		out_close(&out, r == 0);
+	if (r != 0)
+		exit(1);
+	if (f != stdin)
+		fclose(f);
+	fk_image_free(&im);
+	fk_cascade_free(face);
+	fk_cascade_free(eyes);
+	return fk_close_out(o.quiet && found == 0 ? 2 : 0);
+}

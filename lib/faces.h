@@ -1,0 +1,44 @@
+/* faces.h — find faces in a photo with a cascade (cascade.h): upright only,
+ * or swept over a range of roll angles, optionally confirmed by two eyes.
+ * Library code: errors return -1 with a message in err[FK_ERRLEN]. */
+#ifndef FK_FACES_H
+#define FK_FACES_H
+
+#include "cascade.h"
+#include "image.h"
+
+/* a face: a w x h box centred at (cx, cy) in the photo, turned by angle
+ * (its roll: degrees, positive clockwise as seen, the convention of
+ * boxes.h and facecrop), and how many raw windows made it */
+typedef struct {
+	double cx, cy, w, h, angle;
+	int n;
+} fk_face;
+
+typedef struct {
+	fk_detect_opts det;
+	int sweep;                  /* try the angles amin, amin+astep, .. amax */
+	double amin, amax, astep;
+	const fk_cascade *eyes;     /* non-NULL: keep faces with two eyes, whose line gives the roll */
+} fk_find_opts;
+
+/* det defaults, no sweep (-48..48 by 6 when turned on), no eye check */
+void fk_find_defaults(fk_find_opts *o);
+
+/* Find the faces in im.  Without a sweep the boxes are exactly
+ * fk_detect's.  With one, the photo is turned about its centre by each
+ * angle, faces found upright there are mapped back, and a face found at
+ * several angles is kept once, at the angle where most windows found it.
+ * *out (malloc'd, *n faces, sorted by top then left edge) is the caller's
+ * to free.  0 or -1. */
+int fk_find_faces(const fk_cascade *face, const fk_image *im, const fk_find_opts *o,
+		  fk_face **out, int *n, char *err);
+
+/* Turn a grey w x h image by angle degrees about its centre into the
+ * *ow x *oh image that holds all of it (malloc'd into *out; black beyond
+ * the photo): out(u, v) samples the photo at centre + R(angle) (u, v), so
+ * a face with roll angle stands upright in it.  0 or -1. */
+int fk_turn_grey(const unsigned char *g, int w, int h, double angle,
+		 unsigned char **out, int *ow, int *oh, char *err);
+
+#endif
