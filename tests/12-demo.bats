@@ -48,7 +48,7 @@ setup() {
 	facetrain -o m -l labels.txt -n 30 -N 'fc N' -b 2 r.bin 2> /dev/null
 	run demo -M m -o sheet.png
 	assert_success
-	[ "$(printf '%s\n' "${lines[@]}" | grep -c ': face [0-5] (.*): Someone 0\.[0-9][0-9] Nobody 0\.[0-9][0-9]$')" -eq 6 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c ': face [0-5] (.*): Someone [01]\.[0-9][0-9] Nobody [01]\.[0-9][0-9]$')" -eq 6 ]
 	assert_output --partial "sheet.png: 6 faces"
 	pngtopam sheet.png | pamfile | grep -q 'PPM raw'
 }
