@@ -39,7 +39,7 @@ count_split() {
 @test "mkdataset lfw7+other: every 4th one-image person from the 0th is a test person" {
 	skip_without_data
 	[ "${FACEKIT_SAN:-0}" = 1 ] && skip "sanitizer run: lfw7 above covers the filters"
-	run mkdataset -d "$DATA" -o d lfw7+other
+	run mkdataset -m 1.2 -d "$DATA" -o d lfw7+other
 	assert_success
 	[ "$(tail -n1 d/labels.txt)" = other ]
 	read -r train test < <(count_split $(head -n7 d/labels.txt))
@@ -83,7 +83,7 @@ count_split() {
 	mkdir people
 	ln -s "$DATA/lfw/images/Colin_Powell" "$DATA/lfw/images/Tony_Blair" people/
 	lfw-boxes "$DATA/lfw/annotations.txt" > boxes
-	run evaluate -b boxes -w ev -n 200 people \
+	run evaluate -m 1.2 -b boxes -w ev -n 200 people \
 		-N 'conv 5 16; pool 3 2; lrn; conv 5 32; lrn; pool 3 2; fc 64; fc N' -b 64 -e 0 -S 1
 	assert_success
 	assert_output --partial "people: precision@1"
