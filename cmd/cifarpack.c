@@ -22,23 +22,18 @@ int main(int argc, char **argv)
 	const char *in = "-";
 	int side = 32, label, ch, status = 0;
 	long idx = 0;
-	char err[FK_ERRLEN];
 	fk_image im = {0};
 	unsigned char *rec;
 	FILE *f;
 
 	fk_progname = "cifarpack";
 	while ((ch = getopt(argc, argv, "s:h")) != -1) {
-		switch (ch) {
-		case 's':
+		if (ch == 's')
 			side = (int)fk_int_arg("-s", optarg, 1, FK_CIFAR_MAXSIDE, usage);
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
+		else if (ch == 'h')
+			return fputs(usage, stdout), 0;
+		else
 			fk_usage(usage);
-		}
 	}
 	argc -= optind;
 	argv += optind;
@@ -50,12 +45,9 @@ int main(int argc, char **argv)
 	f = fk_open_in(in);
 	rec = fk_xmalloc(fk_cifar_recsize(side));
 	for (;;) {
-		int r = fk_read_image(f, &im, FK_MAX_PIXELS_DEFAULT, err);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			fk_warn("%s: image %ld: %s", in, idx, err);
-			status = 1;
+		int r = fk_next_image(f, in, idx, &im);
+		if (r <= 0) {
+			status = -r;
 			break;
 		}
 		if (im.w != side || im.h != side) {

@@ -102,12 +102,9 @@ int main(int argc, char **argv)
 	prob = fk_xmalloc(nclass * sizeof *prob);
 	order = fk_xmalloc(nclass * sizeof *order);
 	for (idx = 0;; idx++) {
-		int r = fk_read_image(f, &im, FK_MAX_PIXELS_DEFAULT, err);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			fk_warn("%s: image %ld: %s", in, idx, err);
-			status = 1;
+		int r = fk_next_image(f, in, idx, &im);
+		if (r <= 0) {
+			status = -r;
 			break;
 		}
 		/* stored-size images are centre-cropped, input-size ones used whole */

@@ -1,5 +1,6 @@
 /* facetrain — train a network on CIFAR-10 style records, resumably. */
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +77,9 @@ static char **read_labels(const char *path, int *n)
 		line[len] = '\0';
 		if (len == 0)
 			fk_die("%s:%d: empty class name", path, k + 1);
+		if (strpbrk(line, " \t"))
+			fk_die("%s:%d: class name \"%s\" has a blank (names are one word, as faceclassify prints them in columns)",
+			       path, k + 1, line);
 		if (k == 256)
 			fk_die("%s:%d: more than 256 classes (labels are one byte)", path,
 			       k + 1);
@@ -173,45 +177,85 @@ static void fmt_time(double s, char *buf, size_t n)
 		snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
 }
 
-/* the training loop: batches drawn from (seed, epoch) shuffles, distortions
- * from (seed, step, index), so a resumed run repeats an uninterrupted one */
+/* the batch of a step: records in the order of (seed, epoch) shuffles,
+ * distortions drawn from (seed, step, index), so that a resumed run sees
+ * the very batches of an uninterrupted one */
+static void fill_batch(const options *o, const fk_records *recs, long step,
+		       long *perm, long *epoch, float *x, int *y)
+{
+	size_t in = 3 * (size_t)o->prep.crop * o->prep.crop;
+
+	for (int j = 0; j < o->opt.batch; j++) {
+		long k = step * o->opt.batch + j;
+		const unsigned char *rec;
+		if (k / recs->count != *epoch) {
+			fk_rng r;
+			*epoch = k / recs->count;
+			fk_rng_init(&r, o->seed, (uint64_t)*epoch, UINT64_MAX);
+			fk_rng_shuffle(&r, perm, recs->count);
+		}
+		rec = fk_record(recs, perm[k % recs->count]);
+		y[j] = rec[0];
+		fk_prep_train(&o->prep, rec + 1, o->seed, step, j, x + j * in);
+	}
+}
+
+/* the progress line: rewritten in place on a terminal, kept every -i steps */
+typedef struct {
+	int tty, open;     /* stderr is a terminal; a line is left unfinished */
+	double shown;      /* when the line was last written */
+} meter;
+
+static void show(meter *m, double t, int keep, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!keep && (!m->tty || t - m->shown < 0.2))
+		return;
+	if (m->tty)
+		fputs("\r\033[K", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (keep)
+		fputc('\n', stderr);
+	m->open = m->tty && !keep;
+	m->shown = t;
+}
+
+/* end an unfinished progress line before a message */
+static void end_line(meter *m)
+{
+	if (m->open)
+		fputc('\n', stderr);
+	m->open = 0;
+}
+
 static void train(cnn *net, const options *o, const fk_records *recs,
 		  const fk_records *test, FILE *log)
 {
-	int batch = o->opt.batch, tty = isatty(2);
-	size_t in = 3 * (size_t)o->prep.crop * o->prep.crop;
-	float *x = fk_xmalloc(batch * in * sizeof *x), loss;
+	int batch = o->opt.batch;
+	float *x = fk_xmalloc(batch * 3 * (size_t)o->prep.crop * o->prep.crop * sizeof *x);
 	int *y = fk_xmalloc(batch * sizeof *y);
 	long *perm = fk_xmalloc(recs->count * sizeof *perm), epoch = -1;
-	long step0 = cnn_step_count(net), nsum = 0;
-	long saved = step0;
-	double t0 = now(), tshown = 0, lsum = 0;
-	char err[CNN_ERRLEN], eta[32];
+	long step0 = cnn_step_count(net), saved = step0, nsum = 0;
+	double t0 = now(), lsum = 0;
+	meter m = {isatty(2), 0, 0};
+	char err[CNN_ERRLEN], eta[32], acc[32] = "";
 
 	while (cnn_step_count(net) < o->steps && !stop_signal) {
-		long step = cnn_step_count(net), done;
-		double t, rate;
-		for (int j = 0; j < batch; j++) {
-			long k = step * batch + j;
-			const unsigned char *rec;
-			if (k / recs->count != epoch) {
-				fk_rng r;
-				epoch = k / recs->count;
-				fk_rng_init(&r, o->seed, (uint64_t)epoch, UINT64_MAX);
-				fk_rng_shuffle(&r, perm, recs->count);
-			}
-			rec = fk_record(recs, perm[k % recs->count]);
-			y[j] = rec[0];
-			fk_prep_train(&o->prep, rec + 1, o->seed, step, j, x + j * in);
-		}
-		loss = 0;
+		long step = cnn_step_count(net), done = step + 1;
+		int keep = done % o->interval == 0 || done == o->steps;
+		float loss = 0, lr;
+		double t, rate, accv = 0;
+		fill_batch(o, recs, step, perm, &epoch, x, y);
 		if (cnn_train_step(net, &o->opt, x, y, batch, &loss, err) < 0) {
+			end_line(&m);
 			fk_die("step %ld: %s; %s keeps the last good checkpoint (step %ld)",
-			       step + 1, err, o->model, saved);
+			       done, err, o->model, saved);
 		}
 		lsum += loss;
 		nsum++;
-		done = step + 1;
 		t = now() - t0;
 		rate = (double)(done - step0) * batch / (t > 0 ? t : 1e-9);
 		fmt_time((o->steps - done) * (double)batch / rate, eta, sizeof eta);
@@ -219,34 +263,25 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 			save(net, o->model);
 			saved = done;
 		}
-		if (done % o->interval == 0 || done == o->steps) {
-			double acc = test ? accuracy(net, &o->prep, test) : -1;
-			float lr = cnn_learning_rate(net, &o->opt);
-			fprintf(stderr, "%sstep %ld/%ld loss %.4f lr %.4g %.0f img/s ETA %s",
-				tty ? "\r\033[K" : "", done, o->steps, lsum / nsum, lr,
-				rate, eta);
-			if (test)
-				fprintf(stderr, " test %.4f", acc);
-			fputc('\n', stderr);
-			if (log) {
-				fprintf(log, "%ld\t%.6g\t%.6g\t%.3f", done, lsum / nsum, lr, t);
-				if (test)
-					fprintf(log, "\t%.6f", acc);
-				fputc('\n', log);
-				if (fflush(log) != 0)
-					fk_die("%s: write error: %s", o->log, strerror(errno));
-			}
-			lsum = 0;
-			nsum = 0;
-			tshown = t;
-		} else if (tty && t - tshown > 0.2) {
-			fprintf(stderr, "\r\033[Kstep %ld/%ld loss %.4f lr %.4g %.0f img/s ETA %s",
-				done, o->steps, lsum / nsum,
-				cnn_learning_rate(net, &o->opt), rate, eta);
-			tshown = t;
+		lr = cnn_learning_rate(net, &o->opt);
+		if (keep && test) {
+			accv = accuracy(net, &o->prep, test);
+			snprintf(acc, sizeof acc, " test %.4f", accv);
 		}
+		show(&m, t, keep, "step %ld/%ld loss %.4f lr %.4g %.0f img/s ETA %s%s",
+		     done, o->steps, lsum / nsum, lr, rate, eta, keep ? acc : "");
+		if (keep && log) {
+			fprintf(log, "%ld\t%.6g\t%.6g\t%.3f", done, lsum / nsum, lr, t);
+			if (test)
+				fprintf(log, "\t%.6f", accv);
+			if (fputc('\n', log) == EOF || fflush(log) != 0)
+				fk_die("%s: write error: %s", o->log, strerror(errno));
+		}
+		if (keep)
+			lsum = nsum = 0;
 	}
 	save(net, o->model);
+	end_line(&m);
 	if (stop_signal)
 		fk_warn("%s at step %ld: checkpoint saved to %s; run the same command to resume",
 			stop_signal == SIGINT ? "interrupted" : "terminated",
@@ -254,6 +289,20 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 	free(x);
 	free(y);
 	free(perm);
+}
+
+/* the -L log, opened for appending, with a header if it is new */
+static FILE *open_log(const options *o)
+{
+	FILE *log;
+
+	if (!o->log)
+		return NULL;
+	if (!(log = fopen(o->log, "a")))
+		fk_die("%s: %s", o->log, strerror(errno));
+	if (fseek(log, 0, SEEK_END) == 0 && ftell(log) == 0)
+		fprintf(log, "# step\tloss\tlr\tseconds%s\n", o->test ? "\taccuracy" : "");
+	return log;
 }
 
 static void parse_contrast(fk_prep *p, const char *s)
@@ -348,24 +397,19 @@ int main(int argc, char **argv)
 	if (cnn_step_count(net) >= o.steps) {
 		fk_warn("%s has taken %ld steps already (-n %ld): nothing to do", o.model,
 			cnn_step_count(net), o.steps);
-		return 0;
+	} else {
+		if (cnn_step_count(net) > 0)
+			fk_warn("resuming %s at step %ld", o.model, cnn_step_count(net));
+		log = open_log(&o);
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		train(net, &o, &recs, o.test ? &test : NULL, log);
+		if (log && (ferror(log) | fclose(log)))
+			fk_die("%s: write error: %s", o.log, strerror(errno));
 	}
-	if (cnn_step_count(net) > 0)
-		fk_warn("resuming %s at step %ld", o.model, cnn_step_count(net));
-	if (o.log) {
-		if (!(log = fopen(o.log, "a")))
-			fk_die("%s: %s", o.log, strerror(errno));
-		if (fseek(log, 0, SEEK_END) == 0 && ftell(log) == 0)
-			fprintf(log, "# step\tloss\tlr\tseconds%s\n", o.test ? "\taccuracy" : "");
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	train(net, &o, &recs, o.test ? &test : NULL, log);
-	if (log && (ferror(log) | fclose(log)))
-		fk_die("%s: write error: %s", o.log, strerror(errno));
 	cnn_free(net);
 	fk_records_close(&recs);
 	if (o.test)

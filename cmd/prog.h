@@ -14,6 +14,7 @@
 
 #include "cifar.h"
 #include "cnn.h"
+#include "image.h"
 #include "prep.h"
 
 static const char *fk_progname = "facekit";
@@ -168,6 +169,18 @@ static inline void fk_check_labels(const fk_records *r, int nclass)
 	path = fk_record_where(r, i, &at);
 	fk_die("%s: record %ld has label %d, but there are only %d classes (0..%d)",
 	       path, at, fk_record(r, i)[0], nclass, nclass - 1);
+}
+
+/* the next image of the stream f (named in): 1, 0 at its end, or -1 after
+ * reporting a broken image by its index */
+static inline int fk_next_image(FILE *f, const char *in, long idx, fk_image *im)
+{
+	char err[FK_ERRLEN];
+	int r = fk_read_image(f, im, FK_MAX_PIXELS_DEFAULT, err);
+
+	if (r < 0)
+		fk_warn("%s: image %ld: %s", in, idx, err);
+	return r;
 }
 
 /* flush and close standard output; the exit status, 1 if that failed */

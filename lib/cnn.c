@@ -8,8 +8,9 @@
  * many contiguous parts as there are threads; each part runs forward and
  * backward on its own images with its own gradient buffer, and the parts'
  * gradients are summed in part order, so the same seed and thread count
- * always give the same bits.  While the parts run, OpenBLAS is held to
- * one thread; a lone image gets all of OpenBLAS's threads instead. */
+ * always give the same bits.  OpenBLAS is held to one thread: our own
+ * threads split the work more finely than it would.  A lone image is
+ * split inside its convolutions instead (bands of output rows). */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -41,11 +42,12 @@ struct cnn {
 	char **names;
 	char *prep;
 	/* work buffers, for up to cap images split in up to nparts parts */
-	int cap, nparts;
+	int cap, nparts, nws;
 	float **act, **aux;	/* per layer: output, kept state */
 	float *d[2];		/* gradients of activations, ping-pong,
 				   maxsize per image */
-	float *ws;		/* scratch, maxws per part */
+	float *ws;		/* scratch, maxws for each of nws parts, or
+				   threads inside a lone part */
 	float *gpart;		/* gradients of parts 1.. (part 0 uses g) */
 	double *lpart;		/* loss of each part */
 	long maxsize, maxws;
@@ -315,7 +317,7 @@ static void free_buffers(cnn *net)
 	net->act = net->aux = NULL;
 	net->d[0] = net->d[1] = net->ws = net->gpart = NULL;
 	net->lpart = NULL;
-	net->cap = net->nparts = 0;
+	net->cap = net->nparts = net->nws = 0;
 }
 
 void cnn_free(cnn *net)
@@ -337,8 +339,12 @@ void cnn_free(cnn *net)
 /* room for n images in parts parts */
 static int ensure(cnn *net, int n, int parts, char *err)
 {
-	if (n <= net->cap && parts <= net->nparts)
+	int nws = parts > cnn__threads() ? parts : cnn__threads();
+
+	if (n <= net->cap && parts <= net->nparts && nws <= net->nws)
 		return 0;
+	if (nws < net->nws)
+		nws = net->nws;
 	if (n < net->cap)
 		n = net->cap;
 	if (parts < net->nparts)
@@ -360,12 +366,12 @@ static int ensure(cnn *net, int n, int parts, char *err)
 		if (!(net->d[k] = malloc((size_t)n * net->maxsize *
 					 sizeof(float))))
 			goto oom;
-	net->ws = malloc((size_t)parts * net->maxws * sizeof(float) + 1);
+	net->ws = malloc((size_t)nws * net->maxws * sizeof(float) + 1);
 	net->gpart = malloc((size_t)(parts - 1) * net->np * sizeof(float) + 1);
 	net->lpart = malloc(parts * sizeof *net->lpart);
 	if (!net->ws || !net->gpart || !net->lpart)
 		goto oom;
-	net->cap = n, net->nparts = parts;
+	net->cap = n, net->nparts = parts, net->nws = nws;
 	return 0;
 oom:
 	free_buffers(net);
@@ -433,9 +439,11 @@ static void run_part(void *arg, int part, int nparts)
 	for (int i = 0; i < net->nl; i++) {
 		cnn_layer *l = &net->l[i];
 		const float *in = i ? net->act[i - 1] + lo * in_size(l) : x;
+		/* no backward follows: nothing to keep */
 		l->kind->forward(l, jb->p + l->off, in,
 				 net->act[i] + lo * out_size(l),
-				 net->aux[i] + lo * l->aux, ws, m);
+				 jb->y ? net->aux[i] + lo * l->aux : NULL, ws,
+				 m);
 	}
 	if (!jb->y)
 		return;
@@ -454,13 +462,15 @@ static void run_part(void *arg, int part, int nparts)
 	}
 }
 
-/* threads for n images: parts run in parallel with a one-thread OpenBLAS,
- * or a lone part gets OpenBLAS's threads */
-static int plan(int n)
+/* threads for n images: the number of parts run in parallel; with one
+ * part, the layers may use the threads inside */
+static int plan(cnn *net, int n)
 {
 	int t = cnn__threads(), parts = n < t ? 1 : t;
 
-	set_blas_threads(parts > 1 ? 1 : t);
+	set_blas_threads(1);
+	for (int i = 0; i < net->nl; i++)
+		net->l[i].inner = parts > 1 ? 1 : t;
 	return parts;
 }
 
@@ -564,7 +574,7 @@ static int check_batch(const cnn *net, const float *x, const int *y, int n,
 float *cnn__grad(cnn *net, float wd, const float *x, const int *y, int n,
 		 double *loss, char *err)
 {
-	int parts = plan(n), t = cnn__threads();
+	int parts = plan(net, n), t = cnn__threads();
 	double l2s[64], sum = 0, l2 = 0;
 	sweep s = {net, parts, wd, 0, 0, l2s};
 
@@ -609,8 +619,11 @@ int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
 	}
 	if (!cnn__grad(net, o->weight_decay, x, y, n, &l, err))
 		return -1;
-	/* TensorFlow's ExponentialMovingAverage(decay, num_updates) reads
-	 * the global step after the step's increment */
+	/* the average of the updated weights, with TensorFlow's warm-up
+	 * min(decay, (1 + step)/(10 + step)) at the step count after this
+	 * step (the tutorial's train() runs the average beside
+	 * apply_gradients, which advances global_step; in the versions that
+	 * order them the average follows the update) */
 	k = (1.0 + net->step + 1) / (10.0 + net->step + 1);
 	s.ema = k < o->ema_decay ? k : o->ema_decay;
 	cnn__parallel(cnn__threads(), update_part, &s);
@@ -631,7 +644,7 @@ int cnn_forward(cnn *net, const float *x, int n, int ema, float *logits,
 		return -1;
 	}
 	for (int i = 0; i < n; i += BLOCK) {
-		int m = n - i < BLOCK ? n - i : BLOCK, parts = plan(m);
+		int m = n - i < BLOCK ? n - i : BLOCK, parts = plan(net, m);
 		if (ensure(net, m, parts, err))
 			return -1;
 		run(net, p, x + i * in, NULL, m, parts);

@@ -88,8 +88,12 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 
 	for (int i = 0; i < n; i++)
 		memcpy(y + (long)i * out, p + l->nw, out * sizeof *y);
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1,
-		    x, in, p, in, 1, y, out);
+	if (n == 1)	/* sgemm would repack all the weights for one row */
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1, p, in, x,
+			    1, 1, y, 1);
+	else
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out,
+			    in, 1, x, in, p, in, 1, y, out);
 	if (!l->last)
 		cnn__relu(y, (long)n * out);
 }

@@ -11,6 +11,9 @@
 #define CNN_LAYER_H
 
 #include <stddef.h>
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
 
 /* room for a layer's own error message (cnn.c adds the part) */
 #define CNN_ERRLEN_LAYER 160
@@ -32,6 +35,8 @@ struct cnn_layer {
 	int decay;            /* weights take the L2 weight decay */
 	long ws;              /* scratch floats needed per call for one image */
 	long aux;             /* floats kept from forward to backward per image */
+	int inner;            /* threads forward may use within a call, each
+				 with its own ws (set by cnn.c per call) */
 };
 
 typedef struct cnn_kind {
@@ -87,6 +92,59 @@ void cnn__print_weight_opts(const cnn_layer *l, char *buf, size_t size);
 	for (long i = i_; i < n_; i++) \
 		body; \
 } while (0)
+
+/* d[i] = 0, d[i] = s[i] and d[i] += s[i] for short runs (im2col's rows
+ * are 16 floats in conv2): 4 at a time, where a call to memset or memcpy
+ * would cost more than the work.  The compiler turns even these loops
+ * into such calls; the empty asm (a compiler barrier) stops it. */
+#if defined(__GNUC__)
+#define CNN_KEEP_LOOP() __asm__ volatile("" ::: "memory")
+#else
+#define CNN_KEEP_LOOP()
+#endif
+static inline void cnn__zero(float *d, long n)
+{
+	long i = 0;
+#ifdef __SSE__
+	for (; i + 4 <= n; i += 4) {
+		_mm_storeu_ps(d + i, _mm_setzero_ps());
+		CNN_KEEP_LOOP();
+	}
+#endif
+	for (; i < n; i++) {
+		d[i] = 0;
+		CNN_KEEP_LOOP();
+	}
+}
+
+static inline void cnn__copy(float *restrict d, const float *restrict s,
+			     long n)
+{
+	long i = 0;
+#ifdef __SSE__
+	for (; i + 4 <= n; i += 4) {
+		_mm_storeu_ps(d + i, _mm_loadu_ps(s + i));
+		CNN_KEEP_LOOP();
+	}
+#endif
+	for (; i < n; i++) {
+		d[i] = s[i];
+		CNN_KEEP_LOOP();
+	}
+}
+
+static inline void cnn__add(float *restrict d, const float *restrict s,
+			    long n)
+{
+	long i = 0;
+#ifdef __SSE__
+	for (; i + 4 <= n; i += 4)
+		_mm_storeu_ps(d + i, _mm_add_ps(_mm_loadu_ps(d + i),
+						_mm_loadu_ps(s + i)));
+#endif
+	for (; i < n; i++)
+		d[i] += s[i];
+}
 
 /* y = relu(y) in place / dy *= (y > 0) */
 void cnn__relu(float *y, long n);

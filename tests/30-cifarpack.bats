@@ -128,3 +128,10 @@ setup() {
 	run cifarunpack -x
 	assert_failure 2
 }
+
+@test "the man page's EXAMPLES run as written" {
+	skip_without_data
+	load man-examples
+	run_man_examples "$BATS_TEST_DIRNAME/../man/cifarpack.1"
+	run_man_examples "$BATS_TEST_DIRNAME/../man/cifarunpack.1"
+}

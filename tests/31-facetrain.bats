@@ -27,7 +27,8 @@ tiny() {
 # wait_rows LOG N: wait (up to 60 s) until LOG has N data rows
 wait_rows() {
 	for _ in $(seq 600); do
-		[ "$(grep -vc '^#' "$1" 2> /dev/null)" -ge "$2" ] && return 0
+		n=$(grep -vc '^#' "$1" 2> /dev/null)
+		[ "${n:-0}" -ge "$2" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -42,10 +43,15 @@ wait_rows() {
 	first=$(awk '!/^#/ { print $2; exit }' log.tsv)
 	last=$(awk '!/^#/ { l = $2 } END { print l }' log.tsv)
 	echo "loss $first -> $last"
+	if [ "${FACEKIT_SAN:-0}" = 1 ]; then
+		# a short run under the sanitizers: the loss falls, that is all
+		awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a) }'
+		faceeval m.bin "$d/test.bin"
+		return 0
+	fi
 	awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a / 2) }'
 	faceeval m.bin "$d/test.bin" > eval.txt
 	cat eval.txt
-	[ "${FACEKIT_SAN:-0}" = 1 ] && return 0
 	awk '/^precision@1/ { exit !($2 >= 0.9) }' eval.txt
 	# the same figure from faceclassify's names and the true labels
 	cifarunpack -l labels "$d/test.bin" | faceclassify m.bin > names
@@ -214,6 +220,10 @@ wait_rows() {
 	run facetrain -o m.bin -l gap.txt one.bin
 	assert_failure 1
 	assert_output --partial "gap.txt:2: empty class name"
+	printf 'a b\nc\n' > blank.txt
+	run facetrain -o m.bin -l blank.txt one.bin
+	assert_failure 1
+	assert_output --partial 'blank.txt:1: class name "a b" has a blank'
 	run facetrain -l gap.txt one.bin
 	assert_failure 2
 	assert_output --partial "-o MODEL is required"
@@ -228,4 +238,11 @@ wait_rows() {
 	run facetrain -h
 	assert_success
 	assert_output --partial "usage: facetrain"
+}
+
+@test "the man page's EXAMPLES run as written" {
+	skip_without_data
+	load man-examples
+	run_man_examples "$BATS_TEST_DIRNAME/../man/facetrain.1"
+	run_man_examples "$BATS_TEST_DIRNAME/../man/plot-log.1"
 }

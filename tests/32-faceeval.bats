@@ -117,3 +117,9 @@ setup() {
 	assert_success
 	assert_output --partial "usage: faceeval"
 }
+
+@test "the man page's EXAMPLES run as written" {
+	skip_without_data
+	load man-examples
+	run_man_examples "$BATS_TEST_DIRNAME/../man/faceeval.1"
+}

@@ -103,3 +103,9 @@ p() {
 	assert_success
 	assert_output --partial "usage: faceclassify"
 }
+
+@test "the man page's EXAMPLES run as written" {
+	skip_without_data
+	load man-examples
+	run_man_examples "$BATS_TEST_DIRNAME/../man/faceclassify.1"
+}

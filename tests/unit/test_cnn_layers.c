@@ -46,7 +46,8 @@ static float rnd(void)	/* uniform in [-1, 1) */
 static void fwd(const cnn_layer *l, const float *p, const float *x,
 		float *y, float *aux, int n)
 {
-	float *ws = malloc((l->ws + 1) * sizeof *ws);
+	float *ws = malloc(((l->inner > 1 ? l->inner : 1) * l->ws + 1) *
+			   sizeof *ws);
 	l->kind->forward(l, p, x, y, aux, ws, n);
 	free(ws);
 }
@@ -113,8 +114,9 @@ static void test_conv_known(void)
 	free(l.cfg);
 }
 
-/* the BLAS path against the naive loop, on odd shapes and paddings */
-static void test_conv_naive(void)
+/* the BLAS path against the naive loop, on odd shapes and paddings, in
+ * one piece and split in bands of rows over 3 threads */
+static void test_conv_naive(int inner)
 {
 	static const struct { int c, h, w, f, k, s, relu; } cases[] = {
 		{3, 8, 8, 5, 5, 1, 1}, {2, 7, 6, 3, 4, 1, 0},
@@ -128,6 +130,7 @@ static void test_conv_naive(void)
 			 cases[t].f, cases[t].s, cases[t].relu);
 		cnn_layer l = make(&cnn_kind_conv, args, cases[t].c, cases[t].h,
 				   cases[t].w, 0);
+		l.inner = inner;
 		long np = l.nw + l.nb;
 		float *p = malloc(np * sizeof *p), *x = malloc(n * isz(&l) * 4);
 		float *y = malloc(n * osz(&l) * 4), *z = malloc(osz(&l) * 4);
@@ -146,8 +149,9 @@ static void test_conv_naive(void)
 		}
 		/* sums of <= 100 products of values in [-1,1] in float: the
 		 * rounding differences stay far below 1e-4 */
-		ok(worst < 1e-4, "conv %s on %dx%dx%d equals the naive loop "
-		   "(worst %.2g)", args, l.c, l.h, l.w, worst);
+		ok(worst < 1e-4, "conv %s on %dx%dx%d, %d thread%s, equals the "
+		   "naive loop (worst %.2g)", args, l.c, l.h, l.w, inner,
+		   inner > 1 ? "s" : "", worst);
 		free(p), free(x), free(y), free(z), free(l.cfg);
 	}
 }
@@ -345,7 +349,8 @@ static void grad_check(const char *args, const cnn_kind *k, int c, int h,
 int main(void)
 {
 	test_conv_known();
-	test_conv_naive();
+	test_conv_naive(1);
+	test_conv_naive(3);
 	test_pool_known();
 	test_lrn_known();
 	test_fc_known();

@@ -347,6 +347,52 @@ static void test_determinism(void)
 	free(a), free(b);
 }
 
+/* a lone image with 2 threads is split in bands of rows inside the
+ * convolutions; several images are split between the threads: both give
+ * what one thread gives */
+static void test_predict_threads(void)
+{
+	char err[CNN_ERRLEN];
+	float *x = malloc(3 * 3072 * 4), p1[18], p2[18], q[18];
+	double worst = 0;
+	cnn *net = cnn_new(NULL, 3, 32, 32, 6, 4, err);
+	int r = 0;
+
+	for (int i = 0; i < 3 * 3072; i++)
+		x[i] = rnd();
+	cnn_set_threads(1);
+	r |= cnn_predict(net, x, 3, 0, p1, err);
+	cnn_set_threads(2);
+	for (int i = 0; i < 3; i++)
+		r |= cnn_predict(net, x + i * 3072, 1, 0, p2 + i * 6, err);
+	r |= cnn_predict(net, x, 3, 0, q, err);
+	for (int i = 0; i < 18; i++)
+		worst = fmax(worst, fmax(fabs(p1[i] - p2[i]), fabs(p1[i] - q[i])));
+	ok(!r && worst < 1e-6, "one image on 2 threads, 3 images on 2 threads "
+	   "and on 1 agree (worst %.2g)", worst);
+	cnn_set_threads(1);
+	free(x);
+	cnn_free(net);
+
+	/* more images than one pass takes (256): the same as one by one */
+	int n = 300;
+	float *big = malloc(n * 192 * 4), *pa = malloc(n * 4 * 4), pb[4];
+	net = cnn_new("conv 3 4; pool 3 2; fc N", 3, 8, 8, 4, 2, err);
+	for (int i = 0; i < n * 192; i++)
+		big[i] = rnd();
+	r = cnn_predict(net, big, n, 1, pa, err);
+	worst = 0;
+	for (int i = 0; i < n; i++) {
+		r |= cnn_predict(net, big + i * 192, 1, 1, pb, err);
+		for (int k = 0; k < 4; k++)
+			worst = fmax(worst, fabs(pa[i * 4 + k] - pb[k]));
+	}
+	ok(!r && worst < 1e-6, "300 images at once give what they give one by "
+	   "one (worst %.2g)", worst);
+	free(big), free(pa);
+	cnn_free(net);
+}
+
 int main(void)
 {
 	test_tutorial();
@@ -357,5 +403,6 @@ int main(void)
 	test_step();
 	test_training();
 	test_determinism();
+	test_predict_threads();
 	return done_testing();
 }
