@@ -29,6 +29,7 @@ static const cnn_kind *const kinds[] = {
 #define MAXWORDS 16	/* words in a part */
 #define MAXSIZE (1L << 26)	/* floats in one image's activations */
 #define BLOCK 256	/* images per forward pass in cnn_predict */
+#define BLANKS " \t\r\n"	/* between a spec's words */
 
 struct cnn {
 	char *spec;
@@ -105,11 +106,9 @@ static void trim(char **s)
 {
 	size_t n;
 
-	while (**s == ' ' || **s == '\t' || **s == '\n')
-		++*s;
+	*s += strspn(*s, BLANKS);
 	n = strlen(*s);
-	while (n && ((*s)[n - 1] == ' ' || (*s)[n - 1] == '\t' ||
-		     (*s)[n - 1] == '\n'))
+	while (n && strchr(BLANKS, (*s)[n - 1]))
 		(*s)[--n] = 0;
 }
 
@@ -157,7 +156,7 @@ static int parse_spec(cnn *net, const char *spec, char *err)
 				 i + 1);
 			goto fail;
 		}
-		nw = split(copy, " \t\n", words, MAXWORDS + 1);
+		nw = split(copy, BLANKS, words, MAXWORDS + 1);
 		if (nw == 0) {
 			snprintf(err, CNN_ERRLEN, "spec part %d is empty",
 				 i + 1);
@@ -728,9 +727,9 @@ int cnn_set_class_names(cnn *net, char *const *names, int n, char *err)
 {
 	char **copy;
 
-	if (n != net->nclass) {
-		snprintf(err, CNN_ERRLEN, "%d class names for %d classes", n,
-			 net->nclass);
+	if (n != net->nclass || !names) {
+		snprintf(err, CNN_ERRLEN, "%d class names for %d classes",
+			 names ? n : 0, net->nclass);
 		return -1;
 	}
 	copy = calloc(n, sizeof *copy);

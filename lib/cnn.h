@@ -81,7 +81,9 @@ const char *cnn_layer_kind(const cnn *net, int i);
 int cnn_layer_shape(const cnn *net, int i, int *c, int *h, int *w);
 long cnn_layer_nparams(const cnn *net, int i);
 
-/* threads for OpenBLAS and libcnn's own loops (default 1) */
+/* threads libcnn splits its work over (default 1): a batch into one part
+ * per thread, a lone image inside its layers; OpenBLAS is kept to one
+ * thread.  Same seed and thread count: the same weights, bit for bit. */
 void cnn_set_threads(int n);
 
 /* model files: the path forms write a temporary file and rename it, so a

@@ -80,6 +80,32 @@ static void print(const cnn_layer *l, char *buf, size_t size)
 	cnn__print_weight_opts(l, buf, size);
 }
 
+typedef struct {
+	const cnn_layer *l;
+	const float *p, *x;
+	float *y;
+} rows_job;
+
+/* outputs o0..o1-1 of one image, by sgemv (sgemm would repack all the
+ * weights for one row) */
+static void one_rows(const cnn_layer *l, const float *p, const float *x,
+		     float *y, int o0, int o1)
+{
+	long in = (long)l->c * l->h * l->w;
+
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, o1 - o0, in, 1, p + o0 * in,
+		    in, x, 1, 1, y + o0, 1);
+}
+
+static void rows_part(void *arg, int part, int nparts)
+{
+	const rows_job *j = arg;
+	int out = j->l->oc;
+
+	one_rows(j->l, j->p, j->x, j->y, out * part / nparts,
+		 out * (part + 1) / nparts);
+}
+
 static void forward(const cnn_layer *l, const float *p, const float *x,
 		    float *y, float *aux, float *ws, int n)
 {
@@ -88,9 +114,11 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 
 	for (int i = 0; i < n; i++)
 		memcpy(y + (long)i * out, p + l->nw, out * sizeof *y);
-	if (n == 1)	/* sgemm would repack all the weights for one row */
-		cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1, p, in, x,
-			    1, 1, y, 1);
+	if (n == 1 && l->inner > 1) {	/* a lone image: split the rows */
+		rows_job j = {l, p, x, y};
+		cnn__parallel(l->inner < out ? l->inner : out, rows_part, &j);
+	} else if (n == 1)
+		one_rows(l, p, x, y, 0, out);
 	else
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out,
 			    in, 1, x, in, p, in, 1, y, out);

@@ -33,7 +33,7 @@ struct cnn_layer {
 	float std, bias;      /* initial weights N(0,std) truncated at 2 std; biases */
 	int std_given, bias_given;  /* std=, bias= in the spec (else make's default) */
 	int decay;            /* weights take the L2 weight decay */
-	long ws;              /* scratch floats needed per call for one image */
+	long ws;              /* scratch floats a call needs (per thread) */
 	long aux;             /* floats kept from forward to backward per image */
 	int inner;            /* threads forward may use within a call, each
 				 with its own ws (set by cnn.c per call) */
@@ -51,7 +51,9 @@ typedef struct cnn_kind {
 	void (*print)(const cnn_layer *l, char *buf, size_t size);
 	/* y = f(x) for n images; p = this layer's parameters (weights then
 	 * biases); aux gets n*l->aux floats for backward (may be NULL when
-	 * no backward follows); ws has l->ws floats */
+	 * no backward follows); ws has l->ws floats for each of l->inner
+	 * threads (at least one) the layer may split its work over with
+	 * cnn__parallel; backward runs on one thread with l->ws floats */
 	void (*forward)(const cnn_layer *l, const float *p, const float *x,
 			float *y, float *aux, float *ws, int n);
 	/* given dy = dL/dy (may be overwritten), add dL/dp to dp and, unless

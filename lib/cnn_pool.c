@@ -2,6 +2,7 @@
  * TensorFlow's SAME padding: the output is ceil(in/stride) and the padded
  * cells never win (3x3 stride 2 takes 32 -> 16 -> 8).  Spec: pool SIZE
  * STRIDE.  Forward keeps the winner's index for backward. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,20 +98,31 @@ static void column_max(const float *x, int W, int y0, int y1,
 	}
 }
 
+/* mask ? a : b for a mask of all ones or all zeros, on the bits */
+static float pick(int mask, float a, float b)
+{
+	uint32_t x, y;
+
+	memcpy(&x, &a, sizeof x);
+	memcpy(&y, &b, sizeof y);
+	x = (x & (uint32_t)mask) | (y & ~(uint32_t)mask);
+	memcpy(&a, &x, sizeof a);
+	return a;
+}
+
 /* Each output row in two passes: down the window's rows, each input
  * column's maximum and where it is (vectorisable); then along the
  * window's columns.  Ties go to the leftmost column, then the top row;
  * a NaN wins, so a NaN input reaches the loss and is refused there. */
-static void forward(const cnn_layer *l, const float *p, const float *x,
-		    float *y, float *aux, float *ws, int n)
+static void forward_planes(const cnn_layer *l, const float *x, float *y,
+			   float *aux, float *ws, long c0, long c1)
 {
 	const pool *pl = l->cfg;
 	int k = pl->k, s = pl->stride, H = l->h, W = l->w;
-	long planes = (long)n * l->c;
 	float *restrict cm = ws;	/* column maxima, W of them */
 	int *restrict ci = (int *)(ws + W);	/* and their flat indices */
 
-	for (long c = 0; c < planes; c++) {
+	for (long c = c0; c < c1; c++) {
 		const float *xc = x + c * H * W;
 		float *yc = y + c * l->oh * l->ow;
 		int *arg = aux ? (int *)aux + c * l->oh * l->ow : NULL;
@@ -123,15 +135,49 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 				int x0 = ox * s - pl->pl, x1 = x0 + k;
 				x0 = x0 < 0 ? 0 : x0;
 				x1 = x1 > W ? W : x1;
-				int best = x0;
-				for (int ix = x0 + 1; ix < x1; ix++)
-					best = !(cm[ix] <= cm[best]) ? ix : best;
-				yc[oy * l->ow + ox] = cm[best];
+				/* the winner by masks: a branch here is
+				 * mispredicted half the time */
+				float m = cm[x0];
+				int at = ci[x0];
+				for (int ix = x0 + 1; ix < x1; ix++) {
+					int win = -!(cm[ix] <= m);
+					m = pick(win, cm[ix], m);
+					at = (ci[ix] & win) | (at & ~win);
+				}
+				yc[oy * l->ow + ox] = m;
 				if (arg)
-					arg[oy * l->ow + ox] = ci[best];
+					arg[oy * l->ow + ox] = at;
 			}
 		}
 	}
+}
+
+typedef struct {
+	const cnn_layer *l;
+	const float *x;
+	float *y, *aux, *ws;
+	long planes;
+} planes_job;
+
+static void planes_part(void *arg, int part, int nparts)
+{
+	const planes_job *j = arg;
+
+	forward_planes(j->l, j->x, j->y, j->aux, j->ws + part * j->l->ws,
+		       j->planes * part / nparts,
+		       j->planes * (part + 1) / nparts);
+}
+
+/* with threads to spare (a lone image), each takes some of the planes */
+static void forward(const cnn_layer *l, const float *p, const float *x,
+		    float *y, float *aux, float *ws, int n)
+{
+	planes_job j = {l, x, y, aux, ws, (long)n * l->c};
+
+	if (l->inner > 1)
+		cnn__parallel(l->inner, planes_part, &j);
+	else
+		forward_planes(l, x, y, aux, ws, 0, j.planes);
 }
 
 static void backward(const cnn_layer *l, const float *p, const float *x,

@@ -117,9 +117,13 @@ float cnn__rng_truncnorm(cnn_rng *r, float std)
 	return (float)(z * std);
 }
 
-/* --- threads: one pthread per part, the caller runs part 0.  The work is
- * split by part number, never by which thread is free, so results depend
- * only on the part count. */
+/* --- threads: a pool of workers, started on first use and kept (a
+ * thread's start costs 70-160 us on a busy machine, more than a layer of
+ * one image).  Part i of a region runs on worker i, part 0 on the caller.
+ * The work is split by part number, never by which thread is free, so
+ * results depend only on the part count. */
+
+#define MAXTHREADS 64
 
 static int nthreads = 1;
 
@@ -130,41 +134,79 @@ int cnn__threads(void)
 
 void cnn__set_own_threads(int n)
 {
-	nthreads = n < 1 ? 1 : n > 64 ? 64 : n;
+	nthreads = n < 1 ? 1 : n > MAXTHREADS ? MAXTHREADS : n;
 }
 
-typedef struct {
+static struct {
+	pthread_mutex_t busy;	/* one region at a time */
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	int workers;		/* started: parts 1..workers */
+	unsigned long gen;	/* region number */
 	void (*fn)(void *, int, int);
 	void *arg;
-	int i, n;
-} part;
+	int n, pending;		/* parts in the region, not yet done */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	  PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL,
+	  NULL, 0, 0};
 
-static void *run_part(void *p)
+static void *worker(void *p)
 {
-	part *t = p;
+	int i = (int)(long)p;
+	unsigned long seen = 0;
 
-	t->fn(t->arg, t->i, t->n);
+	pthread_mutex_lock(&pool.mu);
+	for (;;) {
+		while (pool.gen == seen)
+			pthread_cond_wait(&pool.go, &pool.mu);
+		seen = pool.gen;
+		if (i >= pool.n)
+			continue;
+		pthread_mutex_unlock(&pool.mu);
+		pool.fn(pool.arg, i, pool.n);
+		pthread_mutex_lock(&pool.mu);
+		if (--pool.pending == 0)
+			pthread_cond_signal(&pool.done);
+	}
 	return NULL;
 }
 
 void cnn__parallel(int n, void (*fn)(void *arg, int i, int n), void *arg)
 {
-	pthread_t tid[64];
-	part parts[64];
-	int started[64] = {0};
-
-	if (n > 64)
-		n = 64;
-	for (int i = 1; i < n; i++) {
-		parts[i] = (part){fn, arg, i, n};
-		started[i] = !pthread_create(&tid[i], NULL, run_part, &parts[i]);
-		if (!started[i])	/* no thread to be had: do it here */
+	if (n > MAXTHREADS)
+		n = MAXTHREADS;
+	/* one part, or the pool busy (another caller's region): in turn */
+	if (n <= 1 || pthread_mutex_trylock(&pool.busy)) {
+		for (int i = 0; i < n; i++)
 			fn(arg, i, n);
+		return;
 	}
+	pthread_mutex_lock(&pool.mu);
+	while (pool.workers < n - 1) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, worker,
+				   (void *)(long)(pool.workers + 1)))
+			break;
+		pthread_detach(t);
+		pool.workers++;
+	}
+	if (pool.workers < n - 1) {	/* no more threads to be had */
+		pthread_mutex_unlock(&pool.mu);
+		pthread_mutex_unlock(&pool.busy);
+		for (int i = 0; i < n; i++)
+			fn(arg, i, n);
+		return;
+	}
+	pool.fn = fn, pool.arg = arg, pool.n = n, pool.pending = n - 1;
+	pool.gen++;
+	pthread_cond_broadcast(&pool.go);
+	pthread_mutex_unlock(&pool.mu);
 	fn(arg, 0, n);
-	for (int i = 1; i < n; i++)
-		if (started[i])
-			pthread_join(tid[i], NULL);
+	pthread_mutex_lock(&pool.mu);
+	while (pool.pending)
+		pthread_cond_wait(&pool.done, &pool.mu);
+	pthread_mutex_unlock(&pool.mu);
+	pthread_mutex_unlock(&pool.busy);
 }
 
 int cnn__weight_opt(cnn_layer *l, const char *word)

@@ -5,6 +5,7 @@
  * a refused non-finite loss, bit-identical reruns, and a short training
  * run that must separate a small problem perfectly. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -393,6 +394,55 @@ static void test_predict_threads(void)
 	cnn_free(net);
 }
 
+/* two networks trained at once from two threads of the caller's, each
+ * network on 2 threads, share libcnn's thread pool: the one that finds it
+ * busy runs its parts in turn, and both get their bits all the same */
+static void *train_one(void *arg)
+{
+	char err[CNN_ERRLEN];
+	long s = (long)arg, np;
+	cnn *net = cnn_new("conv 3 4; pool 2 2; fc N", 1, 8, 8, 3, s, err);
+	cnn_train_opts o;
+	float x[16 * 64], loss, *copy;
+	int y[16];
+
+	cnn_train_defaults(&o);
+	for (int i = 0; i < 16 * 64; i++)
+		x[i] = (i * 7 % 13) * 0.1f;
+	for (int i = 0; i < 16; i++)
+		y[i] = i % 3;
+	for (int k = 0; k < 30; k++)
+		cnn_train_step(net, &o, x, y, 16, &loss, err);
+	float *p = cnn__params(net, 0, &np);
+	copy = malloc(np * sizeof *copy);
+	memcpy(copy, p, np * sizeof *copy);
+	cnn_free(net);
+	return copy;
+}
+
+static void test_concurrent(void)
+{
+	pthread_t t[2];
+	void *got[2];
+	float *want[2];
+	long np = 4 * 9 + 4 + 64 * 3 + 3;	/* conv 3 4 on 1 channel; fc */
+	int same = 1;
+
+	cnn_set_threads(2);
+	for (long i = 0; i < 2; i++)
+		want[i] = train_one((void *)(i + 1));
+	for (long i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, train_one, (void *)(i + 1));
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], &got[i]);
+		same &= !memcmp(got[i], want[i], np * sizeof(float));
+		free(got[i]), free(want[i]);
+	}
+	ok(same, "two networks trained at once from two threads: the same "
+	   "bits as one after the other");
+	cnn_set_threads(1);
+}
+
 int main(void)
 {
 	test_tutorial();
@@ -404,5 +454,6 @@ int main(void)
 	test_training();
 	test_determinism();
 	test_predict_threads();
+	test_concurrent();
 	return done_testing();
 }
