@@ -3,10 +3,11 @@
 rival of libcnn in bench/train.
 
   torchbench.py speed THREADS [STEPS]   time it once, print lines as
-                                        bench/cnnbench.c does: train_Tthr
+                                        bench/cnnbench.c -c does: train_Tthr
                                         IMG/S (STEPS steps, default 3),
                                         infer1_Tthr MS (median of 50),
-                                        infer128_Tthr IMG/S (3 batches)
+                                        infer128_Tthr IMG/S (3 batches), and
+                                        each again in CPU time (_cpu)
   torchbench.py same LIBCNN_SO          check that libcnn (a shared build,
                                         driven through ctypes) is the same
                                         network: parameter count, logits,
@@ -80,31 +81,38 @@ def speed(threads, steps):
         loss_of(net, x, y).backward()
         opt.step()
 
+    def clocks():
+        return time.perf_counter(), time.process_time()
+
+    def since(t0):
+        t1 = clocks()
+        return t1[0] - t0[0], t1[1] - t0[1]
+
     step()                                  # warm-up
-    t = time.perf_counter()
+    t = clocks()
     for _ in range(steps):
         step()
-    train = steps * BATCH / (time.perf_counter() - t)
+    train = [steps * BATCH / d for d in since(t)]
 
     net.eval()
     with torch.no_grad():
-        one = x[:1].clone()
         for _ in range(5):
-            net(one)
+            net(x[:1])
         times = []
-        for _ in range(50):
-            t = time.perf_counter()
-            net(one)
-            times.append(time.perf_counter() - t)
-        single = statistics.median(times) * 1e3
+        for i in range(50):
+            t = clocks()
+            net(x[i:i + 1])
+            times.append(since(t))
+        single = [statistics.median(d[k] for d in times) * 1e3 for k in (0, 1)]
         net(x)
-        t = time.perf_counter()
+        t = clocks()
         for _ in range(3):
             net(x)
-        batch = 3 * BATCH / (time.perf_counter() - t)
-    print(f"train_{threads}thr {train:.1f}")
-    print(f"infer1_{threads}thr {single:.3f}")
-    print(f"infer128_{threads}thr {batch:.1f}")
+        batch = [3 * BATCH / d for d in since(t)]
+    for k, suffix in enumerate(("", "_cpu")):
+        print(f"train_{threads}thr{suffix} {train[k]:.1f}")
+        print(f"infer1_{threads}thr{suffix} {single[k]:.3f}")
+        print(f"infer128_{threads}thr{suffix} {batch[k]:.1f}")
 
 
 def read_model(path):
