@@ -77,12 +77,14 @@ static xmlNode *need(struct loader *L, xmlNode *parent, const char *name, const 
  * doubles).  -1 on a bad number or when out of memory. */
 static int numbers(struct loader *L, xmlNode *node, double **v, int *cap, int *k)
 {
-	xmlChar *text = xmlNodeGetContent(node);
+	/* an element holding one text node is read in place */
+	int whole = node->children && node->children->type == XML_TEXT_NODE && !node->children->next;
+	xmlChar *text = whole ? node->children->content : xmlNodeGetContent(node);
 	char *s = (char *)text, *end;
 	int n = 0, rc = 0;
 
 	if (!text)
-		return fail(L, node, "out of memory");
+		return whole ? (*k = 0) : fail(L, node, "out of memory");
 	for (;;) {
 		double d;
 		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
@@ -110,7 +112,8 @@ static int numbers(struct loader *L, xmlNode *node, double **v, int *cap, int *k
 		(*v)[n++] = d;
 		s = end;
 	}
-	xmlFree(text);
+	if (!whole)
+		xmlFree(text);
 	*k = n;
 	return rc;
 }
@@ -405,6 +408,12 @@ static int load_cascade(struct loader *L, fk_cascade *c, xmlNode *root)
 	return 0;
 }
 
+static void silent(void *ctx, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)fmt;
+}
+
 fk_cascade *fk_cascade_load(const char *path, char *err)
 {
 	struct loader L = { path, err };
@@ -419,13 +428,21 @@ fk_cascade *fk_cascade_load(const char *path, char *err)
 		return NULL;
 	}
 	empty = getc(f) == EOF;
+	if (empty && ferror(f)) { /* e.g. a folder */
+		snprintf(err, FK_ERRLEN, "%s: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
 	fclose(f);
 	if (empty) {
 		snprintf(err, FK_ERRLEN, "%s: the cascade file is empty", path);
 		return NULL;
 	}
+	/* libxml2 reports nothing itself: its last error becomes the message */
+	xmlSetGenericErrorFunc(NULL, silent);
 	doc = xmlReadFile(path, NULL, XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NONET
-			  | XML_PARSE_HUGE);
+			  | XML_PARSE_HUGE | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
+	xmlSetGenericErrorFunc(NULL, NULL);
 	if (!doc) {
 		const xmlError *e = xmlGetLastError();
 		char msg[160] = "unreadable";

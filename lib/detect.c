@@ -222,15 +222,22 @@ static void integrals(const unsigned char *g, int w, int h, uint32_t *sum, uint3
 	}
 }
 
-/* ---- the cascade at one scale ---- */
-struct optfeat {
-	int ofs[3][4];
+/* ---- the cascade at one scale ----
+ * Each scale gets the tree nodes again in file order, each carrying its
+ * feature's offsets into that scale's integral images, so that a window's
+ * walk through the cascade reads memory in sequence. */
+struct enode {
+	union {
+		int ofs[3][4]; /* HAAR: the rectangles' corners */
+		struct {
+			const int *grid;   /* LBP: the feature's 4x4 grid of offsets */
+			const int *subset; /* and the node's category subset */
+		} lbp;
+	} u;
 	float w[3];
-};
-
-struct stump {
-	int feat;
-	float thr, left, right;
+	float thr;
+	int left, right;
+	float leaf[2]; /* the values of the left and right children that are leaves */
 };
 
 struct job {
@@ -239,7 +246,6 @@ struct job {
 	int w, h;
 	const float *scales;
 	int nscales, next;
-	struct stump *stumps; /* when every tree is a stump */
 	pthread_mutex_t lock;
 	int failed;
 };
@@ -255,11 +261,12 @@ static inline int rect_sum(const uint32_t *p, const int *o)
 	return (int32_t)(p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]]);
 }
 
-static inline float haar_value(const uint32_t *p, const struct optfeat *f, float vnf)
+/* OpenCV's arithmetic: float weights times integer sums, in float */
+static inline float haar_value(const uint32_t *p, const struct enode *f, float vnf)
 {
-	float v = f->w[0] * (float)rect_sum(p, f->ofs[0]) + f->w[1] * (float)rect_sum(p, f->ofs[1]);
+	float v = f->w[0] * (float)rect_sum(p, f->u.ofs[0]) + f->w[1] * (float)rect_sum(p, f->u.ofs[1]);
 	if (f->w[2] != 0.0f)
-		v += f->w[2] * (float)rect_sum(p, f->ofs[2]);
+		v += f->w[2] * (float)rect_sum(p, f->u.ofs[2]);
 	return v * vnf;
 }
 
@@ -274,67 +281,59 @@ static inline int lbp_code(const uint32_t *p, const int *o)
 #undef CELL
 }
 
+/* the sum of the trees of stage S for the window at p; haar is a constant
+ * in each caller, so that the compiler makes two loops of this */
+static inline double stage_sum(const fk_cascade *c, const struct fk_stage *S, const uint32_t *p,
+			       const struct enode *E, float vnf, int haar)
+{
+	const struct fk_tree *T = &c->trees[S->first], *end = T + S->ntrees;
+	double sum = 0;
+
+	for (; T < end; T++) {
+		const struct enode *N = E + T->node;
+		for (;;) {
+			int left, next;
+			if (haar)
+				left = haar_value(p, N, vnf) < N->thr;
+			else {
+				int code = lbp_code(p, N->u.lbp.grid);
+				left = ((unsigned)N->u.lbp.subset[code >> 5] & (1u << (code & 31))) != 0;
+			}
+			next = left ? N->left : N->right;
+			if (next <= 0) {
+				sum += N->leaf[!left];
+				break;
+			}
+			N = E + T->node + next;
+		}
+	}
+	return sum;
+}
+
 /* one window at p (its top-left in the sum image): 1 when every stage
  * passes, -k when stage k fails (0: the first), -1 when the window is flat */
-static int run_window(const struct job *J, const uint32_t *p, const uint32_t *q,
-		      const int *nofs, double area, const struct optfeat *F, const int (*L)[16])
+static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
+		      const int *nofs, double area, const struct enode *E)
 {
-	const fk_cascade *c = J->c;
-	float vnf = 1.0f;
 	int si;
 
 	if (c->type == FK_HAAR) {
 		int vs = rect_sum(p, nofs);
 		uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]];
 		double nf = area * vq - (double)vs * vs;
+		float vnf;
 		if (!(nf > 0))
 			return -1;
 		vnf = (float)(1. / sqrt(nf));
 		if (!(area * vnf < 1e-1))
 			return -1;
-	}
-	if (J->stumps) {
-		const struct stump *s = J->stumps;
-		for (si = 0; si < c->nstages; si++) {
-			const struct fk_stage *S = &c->stages[si];
-			double sum = 0;
-			int i;
-			if (c->type == FK_HAAR)
-				for (i = 0; i < S->ntrees; i++, s++)
-					sum += haar_value(p, &F[s->feat], vnf) < s->thr ? s->left : s->right;
-			else
-				for (i = 0; i < S->ntrees; i++, s++) {
-					int code = lbp_code(p, L[s->feat]);
-					const int *sub = c->subsets + (size_t)(S->first + i) * c->subset_size;
-					sum += (sub[code >> 5] & (1 << (code & 31))) ? s->left : s->right;
-				}
-			if (sum < S->thr)
+		for (si = 0; si < c->nstages; si++)
+			if (stage_sum(c, &c->stages[si], p, E, vnf, 1) < c->stages[si].thr)
 				return -si;
-		}
-		return 1;
-	}
-	for (si = 0; si < c->nstages; si++) {
-		const struct fk_stage *S = &c->stages[si];
-		double sum = 0;
-		int t;
-		for (t = S->first; t < S->first + S->ntrees; t++) {
-			const struct fk_tree *T = &c->trees[t];
-			int idx = 0;
-			do {
-				const struct fk_node *N = &c->nodes[T->node + idx];
-				if (c->type == FK_HAAR)
-					idx = haar_value(p, &F[N->feat], vnf) < N->thr ? N->left : N->right;
-				else {
-					int code = lbp_code(p, L[N->feat]);
-					const int *sub = c->subsets + (size_t)(T->node + idx) * c->subset_size;
-					idx = (sub[code >> 5] & (1 << (code & 31))) ? N->left : N->right;
-				}
-			} while (idx > 0);
-			sum += c->leaves[T->leaf - idx];
-		}
-		if (sum < S->thr)
-			return -si;
-	}
+	} else
+		for (si = 0; si < c->nstages; si++)
+			if (stage_sum(c, &c->stages[si], p, E, 1.0f, 0) < c->stages[si].thr)
+				return -si;
 	return 1;
 }
 
@@ -370,16 +369,16 @@ static int add_hit(struct worker *W, int x, int y, int w, int h)
 
 /* resize, integrate and scan one scale */
 static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned char *img,
-		      uint32_t *buf, uint32_t *scratch, struct optfeat *F, int (*L)[16])
+		      uint32_t *buf, uint32_t *scratch, struct enode *E, int (*L)[16])
 {
 	const struct job *J = W->job;
 	const fk_cascade *c = J->c;
 	int sw = (int)lrintf((float)J->w / sc), sh = (int)lrintf((float)J->h / sc);
 	size_t st = (size_t)sw + 1, plane = st * (sh + 1);
-	int ystep = sc >= 2 ? 1 : 2, i, x, y, nofs[4];
+	int ystep = sc >= 2 ? 1 : 2, i, t, x, y, nofs[4];
 	int ww = (int)lrintf((float)c->w * sc), wh = (int)lrintf((float)c->h * sc);
 	int xend = sw + 1 - c->w, yend = sh + 1 - c->h;
-	uint32_t *sum = buf, *tilt = buf + plane, *sq = buf + 2 * plane;
+	uint32_t *sum = buf, *tilt = buf + plane, *sq = buf + (c->tilted ? 2 : 1) * plane;
 	double area = (double)(c->w - 2) * (c->h - 2);
 
 	if (sw == J->w && sh == J->h)
@@ -387,29 +386,44 @@ static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned c
 	else
 		resize_with(rs, J->grey, J->w, J->h, img, sw, sh);
 	integrals(img, sw, sh, sum, sq, c->tilted ? tilt : NULL, scratch);
-	for (i = 0; i < c->nfeat; i++) {
-		const struct fk_feature *f = &c->feat[i];
+	for (i = 0; c->type == FK_LBP && i < c->nfeat; i++) {
+		const struct fk_wrect *r = &c->feat[i].r[0];
 		int k;
-		if (c->type == FK_LBP) {
-			const struct fk_wrect *r = &f->r[0];
-			for (k = 0; k < 16; k++)
-				L[i][k] = r->x + (k % 4) * r->w + (int)st * (r->y + (k / 4) * r->h);
-			continue;
-		}
-		for (k = 0; k < 3; k++) {
-			const struct fk_wrect *r = &f->r[k];
-			F[i].w[k] = r->weight;
-			if (f->tilted)
-				tilted_offsets(F[i].ofs[k], r->x, r->y, r->w, r->h, st, (int)plane);
-			else
-				rect_offsets(F[i].ofs[k], r->x, r->y, r->w, r->h, st, 0);
+		for (k = 0; k < 16; k++)
+			L[i][k] = r->x + (k % 4) * r->w + (int)st * (r->y + (k / 4) * r->h);
+	}
+	for (t = 0; t < c->ntrees; t++) {
+		const struct fk_tree *T = &c->trees[t];
+		for (i = T->node; i < T->node + T->nnodes; i++) {
+			const struct fk_node *N = &c->nodes[i];
+			const struct fk_feature *f = &c->feat[N->feat];
+			struct enode *e = &E[i];
+			int k;
+			e->thr = N->thr;
+			e->left = N->left;
+			e->right = N->right;
+			e->leaf[0] = N->left <= 0 ? c->leaves[T->leaf - N->left] : 0;
+			e->leaf[1] = N->right <= 0 ? c->leaves[T->leaf - N->right] : 0;
+			if (c->type == FK_LBP) {
+				e->u.lbp.grid = L[N->feat];
+				e->u.lbp.subset = c->subsets + (size_t)i * c->subset_size;
+				continue;
+			}
+			for (k = 0; k < 3; k++) {
+				const struct fk_wrect *r = &f->r[k];
+				e->w[k] = r->weight;
+				if (f->tilted)
+					tilted_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, st, (int)plane);
+				else
+					rect_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, st, 0);
+			}
 		}
 	}
 	rect_offsets(nofs, 1, 1, c->w - 2, c->h - 2, st, 0);
 	for (y = 0; y < yend; y += ystep)
 		for (x = 0; x < xend; x += ystep) {
 			size_t at = (size_t)y * st + x;
-			int r = run_window(J, sum + at, sq + at, nofs, area, F, L);
+			int r = run_window(c, sum + at, sq + at, nofs, area, E);
 			if (r > 0 && add_hit(W, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), ww, wh))
 				return -1;
 			if (r == 0)
@@ -427,13 +441,13 @@ static void *work(void *arg)
 	int sw = (int)lrintf((float)J->w / J->scales[0]), sh = (int)lrintf((float)J->h / J->scales[0]);
 	size_t plane = ((size_t)sw + 1) * (sh + 1);
 	unsigned char *img = malloc((size_t)sw * sh);
-	uint32_t *buf = malloc(3 * plane * sizeof *buf);
+	uint32_t *buf = malloc((c->tilted ? 3 : 2) * plane * sizeof *buf);
 	uint32_t *scratch = c->tilted ? malloc((3 * (size_t)(sw + sh) + 1) * sizeof *scratch) : NULL;
-	struct optfeat *F = malloc(c->nfeat * sizeof *F + 1);
+	struct enode *E = malloc(c->nnodes * sizeof *E + 1);
 	int (*L)[16] = malloc(c->nfeat * sizeof *L + 1);
 	struct resizer rs;
 
-	if (resizer_init(&rs, sw, sh) || !img || !buf || !F || !L || (c->tilted && !scratch))
+	if (resizer_init(&rs, sw, sh) || !img || !buf || !E || !L || (c->tilted && !scratch))
 		W->failed = 1;
 	while (!W->failed) {
 		int k;
@@ -442,7 +456,7 @@ static void *work(void *arg)
 		pthread_mutex_unlock(&J->lock);
 		if (k >= J->nscales)
 			break;
-		if (scan_scale(W, J->scales[k], &rs, img, buf, scratch, F, L))
+		if (scan_scale(W, J->scales[k], &rs, img, buf, scratch, E, L))
 			W->failed = 1;
 	}
 	if (W->failed) {
@@ -454,7 +468,7 @@ static void *work(void *arg)
 	free(img);
 	free(buf);
 	free(scratch);
-	free(F);
+	free(E);
 	free(L);
 	return NULL;
 }
@@ -529,24 +543,12 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	}
 	memset(&J, 0, sizeof J);
 	J.c = c, J.grey = grey, J.w = w, J.h = h, J.scales = scales, J.nscales = ns;
-	if (c->max_nodes == 1) {
-		J.stumps = malloc(c->ntrees * sizeof *J.stumps);
-		if (!J.stumps)
-			goto oom;
-		for (i = 0; i < c->ntrees; i++) {
-			const struct fk_tree *T = &c->trees[i];
-			J.stumps[i] = (struct stump){ c->nodes[T->node].feat, c->nodes[T->node].thr,
-						      c->leaves[T->leaf], c->leaves[T->leaf + 1] };
-		}
-	}
 	if (nt > ns)
 		nt = ns;
 	W = calloc(nt, sizeof *W);
 	tid = calloc(nt, sizeof *tid);
-	if (!W || !tid) {
-		free(J.stumps);
+	if (!W || !tid)
 		goto oom;
-	}
 	pthread_mutex_init(&J.lock, NULL);
 	for (t = 0; t < nt; t++)
 		W[t].job = &J;
@@ -559,7 +561,6 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 		if (W[t].started)
 			pthread_join(tid[t], NULL);
 	pthread_mutex_destroy(&J.lock);
-	free(J.stumps);
 	/* gather */
 	{
 		int total = 0, k = 0;

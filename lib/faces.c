@@ -142,6 +142,8 @@ static int one_per_place(fk_face *f, int n)
 {
 	int i, j, k = 0;
 
+	if (n == 0)
+		return 0;
 	qsort(f, n, sizeof *f, by_strength);
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < k; j++) {
