@@ -14,7 +14,7 @@ setup() {
 
 @test "the default photo's 6 faces become one PNG" {
 	skip_without_data
-	run demo -o sheet.png
+	run demo -M none -o sheet.png
 	assert_success
 	assert_output --partial "6 faces"
 	# 6 faces of 64 pixels, 2 white pixels around each: 6*68 by 68
@@ -25,17 +25,30 @@ setup() {
 @test "a named photo with a boxes file, 9 faces in two rows of 8" {
 	skip_without_data
 	for i in 1 2 3 4 5 6 7 8 9; do echo "$((i * 10)) 20 30 30"; done > b.txt
-	run demo -s 32 -o sub/sheet.png "$DATA/dlib-faces/dogs.jpg" b.txt
+	run demo -M none -s 32 -o sub/sheet.png "$DATA/dlib-faces/dogs.jpg" b.txt
 	assert_success
 	run sh -c 'pngtopam sub/sheet.png | pamfile -'
 	assert_output --partial "288 by 72"
 }
 
-@test "a photo without boxes is refused" {
+@test "a photo without boxes where facefind finds no face is refused" {
 	skip_without_data
 	ppmmake red 50 50 > p.ppm
 	run demo p.ppm
 	assert_failure 1
-	assert_output --partial "name a BOXES file"
+	assert_output --partial "facefind found no face; name a BOXES file"
 	[ ! -e out/faces.png ]
+}
+
+@test "with a model each face is named, on standard output and on the sheet" {
+	skip_without_data
+	# a model that has only seen class 0 calls every face by its name
+	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > r.bin
+	printf 'Someone\nNobody\n' > labels.txt
+	facetrain -o m -l labels.txt -n 30 -N 'fc N' -b 2 r.bin 2> /dev/null
+	run demo -M m -o sheet.png
+	assert_success
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c ': face [0-5] (.*): Someone [01]\.[0-9][0-9] Nobody [01]\.[0-9][0-9]$')" -eq 6 ]
+	assert_output --partial "sheet.png: 6 faces"
+	pngtopam sheet.png | pamfile | grep -q 'PPM raw'
 }

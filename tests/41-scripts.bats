@@ -1,0 +1,151 @@
+# The dataset and evaluation scripts: help, usage errors, bad input, and
+# contact-sheet's drawing checked pixel by pixel on a hand-made case.
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+@test "every script prints its usage with -h and exits 0" {
+	for s in mkdataset evaluate classify-dir contact-sheet make-model; do
+		run "$s" -h
+		assert_success
+		assert_output --partial "usage: $s"
+	done
+}
+
+@test "unknown options and missing operands exit 2 with the usage" {
+	for s in mkdataset evaluate classify-dir contact-sheet make-model; do
+		run "$s" -Q
+		[ "$status" -eq 2 ]
+		assert_output --partial "usage: $s"
+	done
+	run mkdataset
+	[ "$status" -eq 2 ]
+	assert_output --partial "mkdataset: expected one TASK or FOLDER, got 0"
+	run contact-sheet model records
+	[ "$status" -eq 2 ]
+	assert_output --partial "contact-sheet: no output file"
+	run classify-dir model
+	[ "$status" -eq 2 ]
+	run make-model extra
+	[ "$status" -eq 2 ]
+	assert_output --partial "make-model: unexpected argument 'extra'"
+}
+
+@test "mkdataset refuses bad numbers and unknown tasks, naming them" {
+	run mkdataset -m 1.2x lfw7
+	[ "$status" -eq 2 ]
+	assert_output --partial "mkdataset: margin '1.2x' is not a positive number"
+	run mkdataset -s 0 lfw7
+	[ "$status" -eq 2 ]
+	assert_output --partial "size '0'"
+	run mkdataset -j x lfw7
+	[ "$status" -eq 2 ]
+	run mkdataset -d . lfw8
+	[ "$status" -eq 1 ]
+	assert_output --partial "mkdataset: ./lfw/annotations.txt: no LFW data"
+	mkdir -p fake/lfw && : > fake/lfw/annotations.txt
+	run mkdataset -d fake lfw8
+	[ "$status" -eq 2 ]
+	assert_output --partial "mkdataset: unknown task 'lfw8'"
+}
+
+@test "mkdataset on a folder: a missing image, a bad box and no matching box are errors" {
+	mkdir -p people/Ann people/Bob
+	ppmmake rgb:80/40/20 60 60 > people/Ann/a1.ppm
+	ppmmake rgb:20/40/80 60 60 > people/Bob/b1.ppm
+	printf 'Ann/a1.ppm 10 10 40 40\nBob/b1.ppm 10 10 40 40\n' > boxes
+	run mkdataset -s 8 -o out -b boxes people
+	assert_success
+	# one image each, none is a 4th: all train, label 0 then 1
+	[ "$(wc -c < out/train.bin)" -eq $((2 * (1 + 3 * 8 * 8))) ]
+	[ "$(wc -c < out/test.bin)" -eq 0 ]
+	[ "$(od -An -tu1 -j0 -N1 out/train.bin | tr -d ' ')" = 0 ]
+	[ "$(od -An -tu1 -j$((1 + 3 * 64)) -N1 out/train.bin | tr -d ' ')" = 1 ]
+	printf 'Ann/a1.ppm 10 10 40 40\nBob/gone.ppm 10 10 40 40\n' > boxes2
+	run mkdataset -o out2 -b boxes2 people
+	[ "$status" -eq 1 ]
+	assert_output --partial "people/Bob/gone.ppm: cannot read image"
+	[ ! -e out2/train.bin ]
+	printf 'Ann/a1.ppm 10 10 -4 40\n' > boxes3
+	run mkdataset -o out3 -b boxes3 people
+	[ "$status" -eq 1 ]
+	assert_output --partial "facecrop failed on people/Ann/a1.ppm"
+	printf 'Cy/c.ppm 1 1 4 4\n' > boxes4
+	run mkdataset -o out4 -b boxes4 people
+	[ "$status" -eq 1 ]
+	assert_output --partial "no box for any image"
+}
+
+@test "contact-sheet frames right faces green and wrong ones red, names under them" {
+	# a model trained on class 0 alone calls every face class 0
+	mkdir d
+	for c in 20 60 a0; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > d/test.bin
+	printf 'only\nnever\n' > d/labels.txt
+	facetrain -o m -l d/labels.txt -n 30 -N 'fc N' -b 3 d/test.bin 2> /dev/null
+	run contact-sheet -c 2 -s 32 -o sheet.png m d/test.bin
+	assert_success
+	assert_output --partial "3 faces, 0 wrong"
+	pngtopam sheet.png > sheet.ppm
+	# the first cell's frame pixel (4 px margin, then the frame) is pure green
+	[ "$(pamcut -left 5 -top 5 -width 1 -height 1 sheet.ppm | pamtopnm -plain | tail -n1 | xargs)" = "0 255 0" ]
+	# two cells a row: two rows, the second one cell wide padded white
+	set -- $(pamfile -machine sheet.ppm)
+	w=$4 h=$5
+	[ "$(pamcut -left $((w - 6)) -top $((h - 6)) -width 1 -height 1 sheet.ppm | pamtopnm -plain | tail -n1 | xargs)" = "255 255 255" ]
+	# labelled as the other class: every face is wrong and framed red
+	for c in 20 60 a0; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 1 > d/test.bin
+	run contact-sheet -w -s 32 -o wrong.png m d/test.bin
+	assert_output --partial "3 faces, 3 wrong"
+	[ "$(pngtopam wrong.png | pamcut -left 5 -top 5 -width 1 -height 1 | pamtopnm -plain | tail -n1 | xargs)" = "255 0 0" ]
+}
+
+@test "contact-sheet -p draws an unlabelled stream; bad records are refused" {
+	mkdir d
+	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > d/train.bin
+	printf 'only\nnever\n' > d/labels.txt
+	facetrain -o m -l d/labels.txt -n 1 -N 'fc N' -b 2 d/train.bin 2> /dev/null
+	ppmmake red 32 32 | contact-sheet -p -s 32 -o p.png m -
+	pngtopam p.png | pamfile | grep -q 'PPM raw'
+	head -c 100 d/train.bin > d/test.bin
+	run contact-sheet -s 32 -o x.png m d/test.bin
+	[ "$status" -eq 1 ]
+	assert_output --partial "contact-sheet: d/test.bin: cifarunpack failed"
+	[ ! -e x.png ]
+	run contact-sheet -p -l d/labels.txt -o x.png m -
+	[ "$status" -eq 2 ]
+}
+
+@test "classify-dir: one line per face, photo name and box first, photos in name order" {
+	# a stand-in facefind (the detector has its own tests): two faces in
+	# photos named a*, none in b*, one elsewhere
+	mkdir bin photos
+	cat > bin/facefind <<'SH'
+#!/bin/sh
+case ${1##*/} in
+a*) printf '0 0 20 20\n10 10 20 20\n' ;;
+b*) ;;
+*) printf '5 5 20 20\n' ;;
+esac
+SH
+	chmod +x bin/facefind
+	for n in c1 a1 b1 a2; do ppmmake rgb:80/80/80 40 40 | pnmtojpeg > photos/$n.jpg; done
+	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > train.bin
+	printf 'only\nnever\n' > labels.txt
+	facetrain -o m -l labels.txt -n 30 -N 'fc N' -b 2 train.bin 2> /dev/null
+	PATH=$PWD/bin:$PATH run classify-dir -j 3 m photos
+	assert_success
+	[ "${#lines[@]}" -eq 5 ]
+	# photo, box, then faceclassify's line: index, name, probability
+	[ "$(printf '%s\n' "${lines[@]}" | awk -F'\t' '{ split($3, c, " "); print $1 "|" $2 "|" c[1] "|" c[2] }')" = \
+	  "$(printf '%s\n' 'photos/a1.jpg|0 0 20 20|0|only' 'photos/a1.jpg|10 10 20 20|1|only' \
+		'photos/a2.jpg|0 0 20 20|0|only' 'photos/a2.jpg|10 10 20 20|1|only' \
+		'photos/c1.jpg|5 5 20 20|0|only')" ]
+	# a photo that cannot be read is named, the others still come out
+	echo 'not a jpeg' > photos/a3.jpg
+	PATH=$PWD/bin:$PATH run classify-dir m photos
+	[ "$status" -eq 1 ]
+	assert_output --partial "classify-dir: photos/a3.jpg"
+	assert_output --partial "photos/c1.jpg"
+}
