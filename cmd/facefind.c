@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -156,6 +158,11 @@ static void out_open(struct outfile *w, const char *name)
 	snprintf(w->tmp, len + 16, "%s.tmpXXXXXX", name);
 	if ((fd = mkstemp(w->tmp)) < 0)
 		fk_die("%s: cannot create a temporary file: %s", name, strerror(errno));
+	{	/* the mode a plain create would give, not mkstemp's 0600 */
+		mode_t um = umask(0);
+		umask(um);
+		fchmod(fd, 0666 & ~um);
+	}
 	if (ends_with(name, ".png")) {
 		int p[2];
 		if (pipe(p) || (w->pid = fork()) < 0) {
@@ -175,6 +182,9 @@ static void out_open(struct outfile *w, const char *name)
 		close(p[0]);
 		close(fd);
 		fd = p[1];
+		/* a pnmtopng that dies makes our writes fail, not kill us,
+		 * so out_close can remove the temporary file */
+		signal(SIGPIPE, SIG_IGN);
 	}
 	if (!(w->f = fdopen(fd, "wb"))) {
 		unlink(w->tmp);

@@ -118,6 +118,18 @@ static int numbers(struct loader *L, xmlNode *node, double **v, int *cap, int *k
 	return rc;
 }
 
+/* a rectangle's four numbers are each within a window's reach, so the
+ * int sums that check it against the window cannot overflow */
+static int coords_sane(const double *v, const struct fk_cascade *c)
+{
+	double lim = c->w + c->h;
+
+	for (int i = 0; i < 4; i++)
+		if (!(v[i] >= -lim && v[i] <= lim))
+			return 0;
+	return 1;
+}
+
 /* the numbers of node, which must be exactly want of them */
 static int fixed_numbers(struct loader *L, xmlNode *node, double *out, int want)
 {
@@ -306,6 +318,9 @@ static int load_features(struct loader *L, fk_cascade *c, xmlNode *feats)
 			struct fk_wrect *R = &F->r[0];
 			if (!r || fixed_numbers(L, r, v, 4))
 				return -1;
+			if (!coords_sane(v, c))
+				return fail(L, r, "LBP feature %d: rect %g %g %g %g does not fit the %dx%d window",
+					    fi, v[0], v[1], v[2], v[3], c->w, c->h);
 			R->x = (int)v[0], R->y = (int)v[1], R->w = (int)v[2], R->h = (int)v[3];
 			if (R->x != v[0] || R->y != v[1] || R->w != v[2] || R->h != v[3] || R->x < 0
 			    || R->y < 0 || R->w < 1 || R->h < 1 || R->x + 3 * R->w > c->w || R->y + 3 * R->h > c->h)
@@ -332,6 +347,9 @@ static int load_features(struct loader *L, fk_cascade *c, xmlNode *feats)
 					return fail(L, r, "HAAR feature %d has more than 3 rectangles", fi);
 				if (fixed_numbers(L, r, v, 5))
 					return -1;
+				if (!coords_sane(v, c))
+					return fail(L, r, "HAAR feature %d: rectangle %g %g %g %g does not fit the %dx%d window",
+						    fi, v[0], v[1], v[2], v[3], c->w, c->h);
 				R = &F->r[ri++];
 				R->x = (int)v[0], R->y = (int)v[1], R->w = (int)v[2], R->h = (int)v[3];
 				R->weight = (float)v[4];

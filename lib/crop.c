@@ -10,6 +10,11 @@ int fk_crop_geometry(const fk_box *b, double margin, long long max_pixels,
 	double side = round((b->w > b->h ? b->w : b->h) * margin);
 	if (side < 1)
 		side = 1;
+	if (side > FK_MAX_SIDE) {
+		snprintf(err, FK_ERRLEN, "box at line %ld (w=%g h=%g): a crop of side %.0f "
+			 "is over the longest side, %d", b->line, b->w, b->h, side, FK_MAX_SIDE);
+		return -1;
+	}
 	if (!(side * side <= (double)max_pixels)) {
 		snprintf(err, FK_ERRLEN, "box at line %ld (w=%g h=%g): a crop of side %.0f "
 			 "is over the limit of %lld pixels", b->line, b->w, b->h, side, max_pixels);
@@ -30,6 +35,8 @@ static void cos_sin(double deg, double *co, double *si)
 	double a = fmod(deg, 360);
 	if (a < 0)
 		a += 360;
+	if (a >= 360)	/* a tiny negative angle rounds up to 360 */
+		a -= 360;
 	if (fmod(a, 90) == 0) {
 		*co = qc[(int)(a / 90)];
 		*si = qs[(int)(a / 90)];

@@ -13,8 +13,11 @@ typedef struct {
 	double angle;  /* degrees, positive clockwise as seen */
 } fk_crop;
 
+/* the longest side a crop may have, whatever the pixel limit */
+#define FK_MAX_SIDE (1 << 20)
+
 /* The crop for box b enlarged by margin about its centre; -1 when its
- * side^2 is over max_pixels. */
+ * side^2 is over max_pixels or its side over FK_MAX_SIDE. */
 int fk_crop_geometry(const fk_box *b, double margin, long long max_pixels,
 		     fk_crop *c, char *err);
 

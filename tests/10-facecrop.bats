@@ -336,6 +336,22 @@ refused() {
 	assert_output --partial "d: read error"
 }
 
+@test "a tiny negative angle is a quarter turn of none, not a read past a table" {
+	ppmmake red 8 8 > p.ppm
+	echo "0 0 4 4 -1e-20" > b.txt
+	run sh -c 'facecrop b.txt p.ppm | pamfile'
+	assert_success
+	assert_output --partial "4 by 4"
+}
+
+@test "a crop side beyond any image is refused whatever -p says" {
+	ppmmake red 8 8 > p.ppm
+	echo "0 0 3000000000 1" > b.txt
+	run facecrop -n -p 9223372036854775807 b.txt p.ppm
+	assert_failure 1
+	assert_output --partial "over the longest side"
+}
+
 @test "a full disk is an error" {
 	echo "1 1 4 4" > b.txt
 	run sh -c 'facecrop b.txt syn.ppm > /dev/full'

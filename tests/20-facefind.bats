@@ -287,11 +287,21 @@ roll() {
 	done <<-'EOF'
 	0,/<stageThreshold>[^<]*/s//<stageThreshold>zz/|"zz" is not a finite number
 	0,/2 7 16 4 -1\./s//2 7 19 4 -1./|does not fit the 20x20 window
+	0,/2 7 16 4 -1\./s//1 0 2147483647 1 -1./|does not fit the 20x20 window
 	0,/<leafValues>/s//<leafValues>1 /|<leafValues> has 4 numbers
 	s/<featureType>HAAR/<featureType>HOG/|neither HAAR nor LBP
 	0,/<internalNodes>/{n;s/0 1 0/0 5 0/}|children 0 5 are not later nodes
 	0,/<internalNodes>/{n;s/0 1 0/0 1 9999/}|a tree uses feature 9999
 	EOF
+}
+
+@test "a PNG outline whose pnmtopng fails leaves no file behind" {
+	skip_without_data
+	mkdir bin
+	ln -s /bin/false bin/pnmtopng
+	PATH=$PWD/bin:$PATH run facefind -o o.png "$DATA/dlib-faces/2008_002470.jpg"
+	assert_failure 1
+	[ -z "$(ls o.png* 2>/dev/null)" ]
 }
 
 @test "an LBP cascade works too" {
