@@ -264,8 +264,10 @@ static void init_params(cnn *net)
 	memcpy(net->ema, net->p, net->np * sizeof *net->p);
 }
 
-cnn *cnn_new(const char *spec, int c, int h, int w, int nclass,
-	     uint64_t seed, char *err)
+/* the network of spec for that input, its layers laid out and counted,
+ * without its parameters */
+static cnn *build(const char *spec, int c, int h, int w, int nclass,
+		  uint64_t seed, char *err)
 {
 	cnn *net;
 
@@ -289,21 +291,41 @@ cnn *cnn_new(const char *spec, int c, int h, int w, int nclass,
 	}
 	net->c = c, net->h = h, net->w = w, net->nclass = nclass;
 	net->seed = seed;
-	if (parse_spec(net, spec, err) || make_layers(net, err))
-		goto fail;
+	if (parse_spec(net, spec, err) || make_layers(net, err)) {
+		cnn_free(net);
+		return NULL;
+	}
+	return net;
+}
+
+long cnn__spec_nparams(const char *spec, int c, int h, int w, int nclass,
+		       char *err)
+{
+	cnn *net = build(spec, c, h, w, nclass, 0, err);
+	long n = net ? net->np : -1;
+
+	cnn_free(net);
+	return n;
+}
+
+cnn *cnn_new(const char *spec, int c, int h, int w, int nclass,
+	     uint64_t seed, char *err)
+{
+	cnn *net = build(spec, c, h, w, nclass, seed, err);
+
+	if (!net)
+		return NULL;
 	net->p = malloc(net->np * sizeof *net->p);
 	net->g = malloc(net->np * sizeof *net->g);
 	net->ema = malloc(net->np * sizeof *net->ema);
 	if (!net->p || !net->g || !net->ema) {
 		snprintf(err, CNN_ERRLEN, "out of memory for %ld parameters",
 			 net->np);
-		goto fail;
+		cnn_free(net);
+		return NULL;
 	}
 	init_params(net);
 	return net;
-fail:
-	cnn_free(net);
-	return NULL;
 }
 
 static void free_buffers(cnn *net)
@@ -447,7 +469,7 @@ static void run_part(void *arg, int part, int nparts)
 	if (!jb->y)
 		return;
 	memset(dp, 0, net->np * sizeof *dp);
-	net->lpart[part] = softmax_xent(net->act[net->nl - 1] + lo *
+	net->lpart[part] = softmax_xent(net->act[net->nl - 1] + (long)lo *
 					net->nclass, jb->y + lo, m, jb->n,
 					net->nclass, d0);
 	for (int i = net->nl - 1; i >= 0; i--, k ^= 1) {

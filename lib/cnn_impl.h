@@ -14,6 +14,12 @@ float *cnn__params(cnn *net, int ema, long *n);
 /* the seed the network was built with (kept so a loaded network can be
  * rebuilt before its weights are read in) */
 uint64_t cnn__seed(const cnn *net);
+
+/* the parameter count of spec for that input and class count, found
+ * without allocating the parameters (-1 with err on a bad spec), so a
+ * model file's claim can be checked before anything is allocated */
+long cnn__spec_nparams(const char *spec, int c, int h, int w, int nclass,
+		       char *err);
 void cnn__set_step(cnn *net, long step);
 
 /* the loss (mean cross-entropy plus wd * sum(w^2)/2 over the weights

@@ -458,15 +458,23 @@ cnn *cnn_fload(FILE *f, char *err)
 	if (get_header(&r, &hd))
 		goto fail;
 	char why[CNN_ERRLEN];
-	net = cnn_new(hd.spec, (int)hd.c, (int)hd.h, (int)hd.w, (int)hd.nclass, hd.seed, why);
-	if (!net) {
+	/* the spec's count first: the file's count is bounded by its length,
+	 * the spec's is not, and building the network allocates it */
+	long np = cnn__spec_nparams(hd.spec, (int)hd.c, (int)hd.h, (int)hd.w,
+				    (int)hd.nclass, why);
+	if (np < 0) {
 		seterr(err, "cannot rebuild the network: %s", why);
 		goto fail;
 	}
-	if (cnn_nparams(net) != (long)hd.nparams) {
+	if (np != (long)hd.nparams) {
 		seterr(err, "parameter count %llu does not match the spec \"%s\" for %lux%lux%lu inputs (%ld)",
 		       (unsigned long long)hd.nparams, hd.spec, (unsigned long)hd.c,
-		       (unsigned long)hd.h, (unsigned long)hd.w, cnn_nparams(net));
+		       (unsigned long)hd.h, (unsigned long)hd.w, np);
+		goto fail;
+	}
+	net = cnn_new(hd.spec, (int)hd.c, (int)hd.h, (int)hd.w, (int)hd.nclass, hd.seed, why);
+	if (!net) {
+		seterr(err, "cannot rebuild the network: %s", why);
 		goto fail;
 	}
 	long n;
