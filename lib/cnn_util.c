@@ -205,10 +205,14 @@ static int all_done(unsigned long unused)
 	return atomic_load_explicit(&pool.pending, memory_order_acquire) == 0;
 }
 
+/* the region number each worker was started at: a worker started while
+ * regions have already run must not take the last one for a new one */
+static unsigned long start_gen[MAXTHREADS];
+
 static void *worker(void *p)
 {
 	int i = (int)(long)p;
-	unsigned long seen = 0;
+	unsigned long seen = start_gen[i];
 
 	for (;;) {
 		if (!spin_for(gen_moved, seen)) {
@@ -243,6 +247,8 @@ void cnn__parallel(int n, void (*fn)(void *arg, int i, int n), void *arg)
 	pthread_mutex_lock(&pool.mu);
 	while (pool.workers < n - 1) {
 		pthread_t t;
+		start_gen[pool.workers + 1] =
+			atomic_load_explicit(&pool.gen, memory_order_relaxed);
 		if (pthread_create(&t, NULL, worker,
 				   (void *)(long)(pool.workers + 1)))
 			break;
