@@ -498,9 +498,3 @@ void fk_cascade_free(fk_cascade *c)
 	free(c->feat);
 	free(c);
 }
-
-void fk_cascade_size(const fk_cascade *c, int *w, int *h)
-{
-	*w = c->w;
-	*h = c->h;
-}

@@ -37,9 +37,6 @@ void fk_detect_defaults(fk_detect_opts *o);
 fk_cascade *fk_cascade_load(const char *path, char *err);
 void fk_cascade_free(fk_cascade *c);
 
-/* the window size the cascade was trained at */
-void fk_cascade_size(const fk_cascade *c, int *w, int *h);
-
 /* OpenCV's BGR2GRAY on RGB pixels: (9798 R + 19235 G + 3735 B + 2^14) >> 15 */
 void fk_grey(const fk_image *im, unsigned char *grey);
 
