@@ -14,7 +14,7 @@ CPPFLAGS += -Ilib -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 $(XML_CFLAGS)
 WARN     = -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter
 LDLIBS  += -lnetpbm -ljpeg $(XML_LIBS) -lopenblas -lz -lpthread -lm
 # facecrop and ppmscale32 run once per photo, and a dynamically linked one
-# spends a third of its time in the loader: they are linked statically
+# spends a quarter of its time in the loader: they are linked statically
 # (bench/README.md, "crop").  STATIC= links them dynamically, as the
 # sanitizer build must; either way rebuild after a security update of
 # libjpeg or libnetpbm.
