@@ -177,8 +177,8 @@ fk_cascade *fk_cascade_unpack(const unsigned char *b, size_t n, const char *name
 		return refuse(NULL, err, name, "truncated: the file ends at byte %zu of the %lu its header "
 			      "declares", n, (unsigned long)len);
 	if (n > len)
-		return refuse(NULL, err, name, "%zu bytes after the %lu its header declares",
-			      n - len, (unsigned long)len);
+		return refuse(NULL, err, name, "%zu byte%s after the %lu its header declares",
+			      n - len, n - len == 1 ? "" : "s", (unsigned long)len);
 	crc = (uint32_t)crc32_z(0L, b, n - 4);
 	p = b + n - 4;
 	if ((want = get_u32(&p)) != crc)
