@@ -9,11 +9,13 @@
  * A window passes when every stage's sum of tree outputs reaches the
  * stage threshold; HAAR feature values are divided by the window's
  * standard deviation (times its area) over the inner (W-2) x (H-2)
- * rectangle.  Scales are shared out among threads. */
+ * rectangle.  Scales are shared out among threads, biggest first, each
+ * thread taking the next when done with one. */
 #include "cascade_impl.h"
+#include "cnn_layer.h" /* cnn__parallel */
 
 #include <math.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,19 +175,19 @@ void fk_resize_grey(const unsigned char *src, int sw, int sh,
 }
 
 /* ---- integral images ----
- * (w+1) x (h+1) arrays of 32-bit sums that wrap like OpenCV's CV_32S ones:
+ * (w+1) x (h+1) arrays of 32-bit sums, rows st apart (the same stride at
+ * every scale, as in OpenCV), that wrap like OpenCV's CV_32S ones:
  * differences over a window are exact however big the image.  The tilted
  * one holds at (X, Y) the sum over the triangle y < Y, |x - X + 1| <= Y-1-y
  * (pixels beyond the image count 0), built row by row from two running
  * sums of row prefixes, one along each diagonal. */
-static void integrals(const unsigned char *g, int w, int h, uint32_t *sum, uint32_t *sq,
+static void integrals(const unsigned char *g, int w, int h, size_t st, uint32_t *sum, uint32_t *sq,
 		      uint32_t *tilt, uint32_t *scratch)
 {
-	size_t st = (size_t)w + 1;
 	int x, y;
 
-	memset(sum, 0, st * sizeof *sum);
-	memset(sq, 0, st * sizeof *sq);
+	memset(sum, 0, (w + 1) * sizeof *sum);
+	memset(sq, 0, (w + 1) * sizeof *sq);
 	for (y = 0; y < h; y++) {
 		const unsigned char *p = g + (size_t)y * w;
 		uint32_t *s = sum + (y + 1) * st, *q = sq + (y + 1) * st;
@@ -203,7 +205,7 @@ static void integrals(const unsigned char *g, int w, int h, uint32_t *sum, uint3
 		uint32_t *A = scratch, *B = scratch + w + h, *P = scratch + 2 * (w + h);
 		int n = w + h, X;
 		memset(A, 0, 2 * (size_t)n * sizeof *A);
-		memset(tilt, 0, st * sizeof *tilt);
+		memset(tilt, 0, (w + 1) * sizeof *tilt);
 		for (y = 0; y < h; y++) {
 			const unsigned char *p = g + (size_t)y * w;
 			uint32_t *t = tilt + (y + 1) * st;
@@ -222,10 +224,12 @@ static void integrals(const unsigned char *g, int w, int h, uint32_t *sum, uint3
 	}
 }
 
-/* ---- the cascade at one scale ----
- * Each scale gets the tree nodes again in file order, each carrying its
- * feature's offsets into that scale's integral images, so that a window's
- * walk through the cascade reads memory in sequence. */
+/* ---- the cascade over the pyramid ----
+ * The tree nodes, in file order, each carry its feature's offsets into
+ * the integral images, so that a window's walk through the cascade reads
+ * memory in sequence.  As every scale's integral images have the same
+ * stride, the offsets are worked out once a call, before the threads
+ * start, and shared by them. */
 struct enode {
 	union {
 		int ofs[3][4]; /* HAAR: the rectangles' corners */
@@ -240,20 +244,24 @@ struct enode {
 	float leaf[2]; /* the values of the left and right children that are leaves */
 };
 
+struct worker {
+	fk_rect *hits;
+	int n, cap, failed;
+};
+
 struct job {
 	const fk_cascade *c;
 	const unsigned char *grey;
 	int w, h;
 	const float *scales;
-	int nscales, next;
-	pthread_mutex_t lock;
-	int failed;
-};
-
-struct worker {
-	struct job *job;
-	fk_rect *hits;
-	int n, cap, failed, started;
+	int nscales;
+	atomic_int next;     /* the next scale to take */
+	atomic_int failed;
+	int sw, sh;          /* the biggest scale's image, which sets ... */
+	size_t st, plane;    /* ... the integral images' stride and size */
+	int nofs[4];         /* the variance rectangle's offsets */
+	const struct enode *E;
+	struct worker *W;    /* one a part */
 };
 
 static inline int rect_sum(const uint32_t *p, const int *o)
@@ -353,42 +361,15 @@ static void tilted_offsets(int *o, int x, int y, int w, int h, size_t st, int ba
 	o[3] = base + x + w - h + (int)st * (y + w + h);
 }
 
-static int add_hit(struct worker *W, int x, int y, int w, int h)
+/* the nodes of c with their offsets for integral images st apart (the
+ * tilted one plane after the upright one), and the LBP grids L they
+ * point to */
+static void place_nodes(const fk_cascade *c, size_t st, size_t plane, struct enode *E, int (*L)[16])
 {
-	if (W->n == W->cap) {
-		int nc = W->cap ? 2 * W->cap : 64;
-		fk_rect *r = realloc(W->hits, nc * sizeof *r);
-		if (!r)
-			return -1;
-		W->hits = r;
-		W->cap = nc;
-	}
-	W->hits[W->n++] = (fk_rect){ x, y, w, h, 0 };
-	return 0;
-}
+	int i, t, k;
 
-/* resize, integrate and scan one scale */
-static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned char *img,
-		      uint32_t *buf, uint32_t *scratch, struct enode *E, int (*L)[16])
-{
-	const struct job *J = W->job;
-	const fk_cascade *c = J->c;
-	int sw = (int)lrintf((float)J->w / sc), sh = (int)lrintf((float)J->h / sc);
-	size_t st = (size_t)sw + 1, plane = st * (sh + 1);
-	int ystep = sc >= 2 ? 1 : 2, i, t, x, y, nofs[4];
-	int ww = (int)lrintf((float)c->w * sc), wh = (int)lrintf((float)c->h * sc);
-	int xend = sw + 1 - c->w, yend = sh + 1 - c->h;
-	uint32_t *sum = buf, *tilt = buf + plane, *sq = buf + (c->tilted ? 2 : 1) * plane;
-	double area = (double)(c->w - 2) * (c->h - 2);
-
-	if (sw == J->w && sh == J->h)
-		memcpy(img, J->grey, (size_t)sw * sh);
-	else
-		resize_with(rs, J->grey, J->w, J->h, img, sw, sh);
-	integrals(img, sw, sh, sum, sq, c->tilted ? tilt : NULL, scratch);
 	for (i = 0; c->type == FK_LBP && i < c->nfeat; i++) {
 		const struct fk_wrect *r = &c->feat[i].r[0];
-		int k;
 		for (k = 0; k < 16; k++)
 			L[i][k] = r->x + (k % 4) * r->w + (int)st * (r->y + (k / 4) * r->h);
 	}
@@ -398,7 +379,6 @@ static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned c
 			const struct fk_node *N = &c->nodes[i];
 			const struct fk_feature *f = &c->feat[N->feat];
 			struct enode *e = &E[i];
-			int k;
 			e->thr = N->thr;
 			e->left = N->left;
 			e->right = N->right;
@@ -419,11 +399,44 @@ static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned c
 			}
 		}
 	}
-	rect_offsets(nofs, 1, 1, c->w - 2, c->h - 2, st, 0);
+}
+
+static int add_hit(struct worker *W, int x, int y, int w, int h)
+{
+	if (W->n == W->cap) {
+		int nc = W->cap ? 2 * W->cap : 64;
+		fk_rect *r = realloc(W->hits, nc * sizeof *r);
+		if (!r)
+			return -1;
+		W->hits = r;
+		W->cap = nc;
+	}
+	W->hits[W->n++] = (fk_rect){ x, y, w, h, 0 };
+	return 0;
+}
+
+/* resize, integrate and scan one scale */
+static int scan_scale(const struct job *J, struct worker *W, float sc, struct resizer *rs,
+		      unsigned char *img, uint32_t *buf, uint32_t *scratch)
+{
+	const fk_cascade *c = J->c;
+	int sw = (int)lrintf((float)J->w / sc), sh = (int)lrintf((float)J->h / sc);
+	size_t st = J->st;
+	int ystep = sc >= 2 ? 1 : 2, x, y;
+	int ww = (int)lrintf((float)c->w * sc), wh = (int)lrintf((float)c->h * sc);
+	int xend = sw + 1 - c->w, yend = sh + 1 - c->h;
+	uint32_t *sum = buf, *tilt = buf + J->plane, *sq = buf + (c->tilted ? 2 : 1) * J->plane;
+	double area = (double)(c->w - 2) * (c->h - 2);
+
+	if (sw == J->w && sh == J->h)
+		memcpy(img, J->grey, (size_t)sw * sh);
+	else
+		resize_with(rs, J->grey, J->w, J->h, img, sw, sh);
+	integrals(img, sw, sh, st, sum, sq, c->tilted ? tilt : NULL, scratch);
 	for (y = 0; y < yend; y += ystep)
 		for (x = 0; x < xend; x += ystep) {
 			size_t at = (size_t)y * st + x;
-			int r = run_window(c, sum + at, sq + at, nofs, area, E);
+			int r = run_window(c, sum + at, sq + at, J->nofs, area, J->E);
 			if (r > 0 && add_hit(W, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), ww, wh))
 				return -1;
 			if (r == 0)
@@ -432,45 +445,33 @@ static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned c
 	return 0;
 }
 
-static void *work(void *arg)
+/* part i of the job: take scales, biggest first, until none is left */
+static void work(void *arg, int i, int n)
 {
-	struct worker *W = arg;
-	struct job *J = W->job;
+	struct job *J = arg;
+	struct worker *W = &J->W[i];
 	const fk_cascade *c = J->c;
-	/* buffers for the biggest scale this worker may meet: the first */
-	int sw = (int)lrintf((float)J->w / J->scales[0]), sh = (int)lrintf((float)J->h / J->scales[0]);
-	size_t plane = ((size_t)sw + 1) * (sh + 1);
-	unsigned char *img = malloc((size_t)sw * sh);
-	uint32_t *buf = malloc((c->tilted ? 3 : 2) * plane * sizeof *buf);
-	uint32_t *scratch = c->tilted ? malloc((3 * (size_t)(sw + sh) + 1) * sizeof *scratch) : NULL;
-	struct enode *E = malloc(c->nnodes * sizeof *E + 1);
-	int (*L)[16] = malloc(c->nfeat * sizeof *L + 1);
+	unsigned char *img = malloc((size_t)J->sw * J->sh);
+	uint32_t *buf = malloc((c->tilted ? 3 : 2) * J->plane * sizeof *buf);
+	uint32_t *scratch = c->tilted ? malloc((3 * (size_t)(J->sw + J->sh) + 1) * sizeof *scratch) : NULL;
 	struct resizer rs;
 
-	if (resizer_init(&rs, sw, sh) || !img || !buf || !E || !L || (c->tilted && !scratch))
+	(void)n;
+	if (resizer_init(&rs, J->sw, J->sh) || !img || !buf || (c->tilted && !scratch))
 		W->failed = 1;
-	while (!W->failed) {
-		int k;
-		pthread_mutex_lock(&J->lock);
-		k = J->failed ? J->nscales : J->next++;
-		pthread_mutex_unlock(&J->lock);
+	while (!W->failed && !atomic_load(&J->failed)) {
+		int k = atomic_fetch_add(&J->next, 1);
 		if (k >= J->nscales)
 			break;
-		if (scan_scale(W, J->scales[k], &rs, img, buf, scratch, E, L))
+		if (scan_scale(J, W, J->scales[k], &rs, img, buf, scratch))
 			W->failed = 1;
 	}
-	if (W->failed) {
-		pthread_mutex_lock(&J->lock);
-		J->failed = 1;
-		pthread_mutex_unlock(&J->lock);
-	}
+	if (W->failed)
+		atomic_store(&J->failed, 1);
 	resizer_free(&rs);
 	free(img);
 	free(buf);
 	free(scratch);
-	free(E);
-	free(L);
-	return NULL;
 }
 
 static int by_scale_y_x(const void *a, const void *b)
@@ -499,7 +500,8 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	int maxw = o->max_w, maxh = o->max_h, ns = 0, nt = o->threads, i, t;
 	float *scales = NULL;
 	struct worker *W = NULL;
-	pthread_t *tid = NULL;
+	struct enode *E = NULL;
+	int (*L)[16] = NULL;
 	struct job J;
 	double f;
 
@@ -543,24 +545,26 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	}
 	memset(&J, 0, sizeof J);
 	J.c = c, J.grey = grey, J.w = w, J.h = h, J.scales = scales, J.nscales = ns;
+	atomic_init(&J.next, 0);
+	atomic_init(&J.failed, 0);
+	J.sw = (int)lrintf((float)w / scales[0]);
+	J.sh = (int)lrintf((float)h / scales[0]);
+	J.st = (size_t)J.sw + 1;
+	J.plane = J.st * (J.sh + 1);
+	rect_offsets(J.nofs, 1, 1, c->w - 2, c->h - 2, J.st, 0);
 	if (nt > ns)
 		nt = ns;
 	W = calloc(nt, sizeof *W);
-	tid = calloc(nt, sizeof *tid);
-	if (!W || !tid)
+	E = malloc(c->nnodes * sizeof *E);
+	L = malloc(c->nfeat * sizeof *L);
+	if (!W || !E || !L)
 		goto oom;
-	pthread_mutex_init(&J.lock, NULL);
-	for (t = 0; t < nt; t++)
-		W[t].job = &J;
-	/* worker 0 is this thread; a thread that cannot start leaves its
-	 * share to the others */
-	for (t = 1; t < nt; t++)
-		W[t].started = pthread_create(&tid[t], NULL, work, &W[t]) == 0;
-	work(&W[0]);
-	for (t = 1; t < nt; t++)
-		if (W[t].started)
-			pthread_join(tid[t], NULL);
-	pthread_mutex_destroy(&J.lock);
+	place_nodes(c, J.st, J.plane, E, L);
+	J.E = E;
+	J.W = W;
+	/* part 0 runs on this thread, the others on libcnn's pool of threads,
+	 * which stay from one call to the next */
+	cnn__parallel(nt, work, &J);
 	/* gather */
 	{
 		int total = 0, k = 0;
@@ -568,7 +572,7 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 		for (t = 0; t < nt; t++)
 			total += W[t].n;
 		all = malloc((total ? total : 1) * sizeof *all);
-		if (!all || J.failed) {
+		if (!all || atomic_load(&J.failed)) {
 			free(all);
 			for (t = 0; t < nt; t++)
 				free(W[t].hits);
@@ -603,12 +607,14 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 		*out = all;
 	}
 	free(W);
-	free(tid);
+	free(E);
+	free(L);
 	free(scales);
 	return 0;
 oom:
 	free(W);
-	free(tid);
+	free(E);
+	free(L);
 	free(scales);
 	snprintf(err, FK_ERRLEN, "out of memory detecting in a %dx%d image", w, h);
 	return -1;
