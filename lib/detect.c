@@ -16,6 +16,9 @@
 
 #include <math.h>
 #include <stdatomic.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +263,7 @@ struct job {
 	int sw, sh;          /* the biggest scale's image, which sets ... */
 	size_t st, plane;    /* ... the integral images' stride and size */
 	int nofs[4];         /* the variance rectangle's offsets */
+	int simd;            /* four windows at once (HAAR trees of SIMD_NODES nodes at most) */
 	const struct enode *E;
 	struct worker *W;    /* one a part */
 };
@@ -318,6 +322,22 @@ static inline double stage_sum(const fk_cascade *c, const struct fk_stage *S, co
 	return sum;
 }
 
+/* the factor a HAAR feature's value at window p is multiplied by, 1 over
+ * the window's standard deviation times its area; 0 when the window is
+ * flat (or all but flat), which passes no stage */
+static inline float norm_factor(const uint32_t *p, const uint32_t *q, const int *nofs, double area)
+{
+	int vs = rect_sum(p, nofs);
+	uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]];
+	double nf = area * vq - (double)vs * vs;
+	float vnf;
+
+	if (!(nf > 0))
+		return 0;
+	vnf = (float)(1. / sqrt(nf));
+	return area * vnf < 1e-1 ? vnf : 0;
+}
+
 /* one window at p (its top-left in the sum image): 1 when every stage
  * passes, -k when stage k fails (0: the first), -1 when the window is flat */
 static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
@@ -326,14 +346,8 @@ static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
 	int si;
 
 	if (c->type == FK_HAAR) {
-		int vs = rect_sum(p, nofs);
-		uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]];
-		double nf = area * vq - (double)vs * vs;
-		float vnf;
-		if (!(nf > 0))
-			return -1;
-		vnf = (float)(1. / sqrt(nf));
-		if (!(area * vnf < 1e-1))
+		float vnf = norm_factor(p, q, nofs, area);
+		if (vnf == 0)
 			return -1;
 		for (si = 0; si < c->nstages; si++)
 			if (stage_sum(c, &c->stages[si], p, E, vnf, 1) < c->stages[si].thr)
@@ -344,6 +358,95 @@ static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
 				return -si;
 	return 1;
 }
+
+#ifdef __SSE2__
+/* ---- four HAAR windows at once ----
+ * The windows at p, p+d, p+2d and p+3d (d the step, 1 or 2) in the four
+ * lanes of SSE registers, with the very operations of the one-window code
+ * in each lane (float features, double stage sums), so that each lane's
+ * answer is run_window's.  A tree's nodes are all evaluated and the leaf
+ * each lane reaches is picked from the last node back to the root; this
+ * is for cascades of trees of up to SIMD_NODES nodes (Debian's alt2 has
+ * 2, the stump cascades 1).  The lanes run until all have failed a stage. */
+#define SIMD_NODES 3
+
+/* the integral image at p, p+d, p+2d, p+3d */
+static inline __m128i at4(const uint32_t *p, int d)
+{
+	__m128i a = _mm_loadu_si128((const __m128i *)p), b;
+
+	if (d == 1)
+		return a;
+	b = _mm_loadu_si128((const __m128i *)(p + 4));
+	return _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(2, 0, 2, 0)));
+}
+
+static inline __m128 rect_sum4(const uint32_t *p, const int *o, int d)
+{
+	__m128i s = _mm_add_epi32(_mm_sub_epi32(_mm_sub_epi32(at4(p + o[0], d), at4(p + o[1], d)),
+						at4(p + o[2], d)), at4(p + o[3], d));
+	return _mm_cvtepi32_ps(s);
+}
+
+static inline __m128 haar_value4(const uint32_t *p, const struct enode *f, int d, __m128 vnf)
+{
+	__m128 v = _mm_add_ps(_mm_mul_ps(_mm_set1_ps(f->w[0]), rect_sum4(p, f->u.ofs[0], d)),
+			      _mm_mul_ps(_mm_set1_ps(f->w[1]), rect_sum4(p, f->u.ofs[1], d)));
+
+	if (f->w[2] != 0.0f)
+		v = _mm_add_ps(v, _mm_mul_ps(_mm_set1_ps(f->w[2]), rect_sum4(p, f->u.ofs[2], d)));
+	return _mm_mul_ps(v, vnf);
+}
+
+/* the leaf values the four windows reach in the tree of nodes N[0..nn) */
+static inline __m128 tree_value4(const struct enode *N, int nn, const uint32_t *p, int d, __m128 vnf)
+{
+	__m128 val[SIMD_NODES], m, l, r;
+	int j;
+
+	for (j = nn - 1; j >= 0; j--) {
+		const struct enode *e = N + j;
+		m = _mm_cmplt_ps(haar_value4(p, e, d, vnf), _mm_set1_ps(e->thr));
+		l = e->left <= 0 ? _mm_set1_ps(e->leaf[0]) : val[e->left];
+		r = e->right <= 0 ? _mm_set1_ps(e->leaf[1]) : val[e->right];
+		val[j] = _mm_or_ps(_mm_and_ps(m, l), _mm_andnot_ps(m, r));
+	}
+	return val[0];
+}
+
+/* run_window's answers for the first k (1..4) of the four windows at p */
+static void run_windows4(const fk_cascade *c, const uint32_t *p, const uint32_t *q, int d, int k,
+			 const int *nofs, double area, const struct enode *E, int *res)
+{
+	float vn[4] = { 0, 0, 0, 0 };
+	int alive = 0, i, si, t;
+	__m128 vnf;
+
+	for (i = 0; i < 4; i++) {
+		res[i] = -1;
+		if (i < k && (vn[i] = norm_factor(p + i * d, q + i * d, nofs, area)) != 0) {
+			res[i] = 1;
+			alive |= 1 << i;
+		}
+	}
+	vnf = _mm_loadu_ps(vn);
+	for (si = 0; si < c->nstages && alive; si++) {
+		const struct fk_stage *S = &c->stages[si];
+		__m128d lo = _mm_setzero_pd(), hi = _mm_setzero_pd(), th = _mm_set1_pd(S->thr);
+		int fail;
+		for (t = S->first; t < S->first + S->ntrees; t++) {
+			__m128 v = tree_value4(E + c->trees[t].node, c->trees[t].nnodes, p, d, vnf);
+			lo = _mm_add_pd(lo, _mm_cvtps_pd(v));
+			hi = _mm_add_pd(hi, _mm_cvtps_pd(_mm_movehl_ps(v, v)));
+		}
+		fail = (_mm_movemask_pd(_mm_cmplt_pd(lo, th)) | _mm_movemask_pd(_mm_cmplt_pd(hi, th)) << 2) & alive;
+		for (i = 0; i < 4; i++)
+			if (fail >> i & 1)
+				res[i] = -si;
+		alive &= ~fail;
+	}
+}
+#endif
 
 static void rect_offsets(int *o, int x, int y, int w, int h, size_t st, int base)
 {
@@ -433,6 +536,31 @@ static int scan_scale(const struct job *J, struct worker *W, float sc, struct re
 	else
 		resize_with(rs, J->grey, J->w, J->h, img, sw, sh);
 	integrals(img, sw, sh, st, sum, sq, c->tilted ? tilt : NULL, scratch);
+#ifdef __SSE2__
+	if (J->simd) {
+		for (y = 0; y < yend; y++) {
+			/* a window after one that fails the first stage is not tried */
+			int skip = 0, res[4], i, k;
+			for (x = 0; x < xend; x += 4 * ystep) {
+				size_t at = (size_t)y * st + x;
+				k = (xend - x + ystep - 1) / ystep;
+				run_windows4(c, sum + at, sq + at, ystep, k < 4 ? k : 4, J->nofs, area, J->E, res);
+				for (i = 0; i < 4 && i < k; i++) {
+					if (skip) {
+						skip = 0;
+						continue;
+					}
+					if (res[i] > 0 && add_hit(W, (int)lrintf((float)(x + i * ystep) * sc),
+								  (int)lrintf((float)y * sc), ww, wh))
+						return -1;
+					skip = res[i] == 0;
+				}
+			}
+			y += ystep - 1;
+		}
+		return 0;
+	}
+#endif
 	for (y = 0; y < yend; y += ystep)
 		for (x = 0; x < xend; x += ystep) {
 			size_t at = (size_t)y * st + x;
@@ -452,7 +580,8 @@ static void work(void *arg, int i, int n)
 	struct worker *W = &J->W[i];
 	const fk_cascade *c = J->c;
 	unsigned char *img = malloc((size_t)J->sw * J->sh);
-	uint32_t *buf = malloc((c->tilted ? 3 : 2) * J->plane * sizeof *buf);
+	/* the four-window loads may read 8 values past the last window's */
+	uint32_t *buf = malloc(((c->tilted ? 3 : 2) * J->plane + 16) * sizeof *buf);
 	uint32_t *scratch = c->tilted ? malloc((3 * (size_t)(J->sw + J->sh) + 1) * sizeof *scratch) : NULL;
 	struct resizer rs;
 
@@ -560,6 +689,11 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	if (!W || !E || !L)
 		goto oom;
 	place_nodes(c, J.st, J.plane, E, L);
+#ifdef __SSE2__
+	J.simd = c->type == FK_HAAR;
+	for (t = 0; t < c->ntrees; t++)
+		J.simd &= c->trees[t].nnodes <= SIMD_NODES;
+#endif
 	J.E = E;
 	J.W = W;
 	/* part 0 runs on this thread, the others on libcnn's pool of threads,
