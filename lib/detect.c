@@ -432,6 +432,15 @@ static void run_windows4(const fk_cascade *c, const uint32_t *p, const uint32_t 
 	vnf = _mm_loadu_ps(vn);
 	for (si = 0; si < c->nstages && alive; si++) {
 		const struct fk_stage *S = &c->stages[si];
+		if (!(alive & (alive - 1))) { /* one window left: on its own */
+			i = __builtin_ctz(alive);
+			for (; si < c->nstages; si++)
+				if (stage_sum(c, &c->stages[si], p + i * d, E, vn[i], 1) < c->stages[si].thr) {
+					res[i] = -si;
+					break;
+				}
+			return;
+		}
 		__m128d lo = _mm_setzero_pd(), hi = _mm_setzero_pd(), th = _mm_set1_pd(S->thr);
 		int fail;
 		for (t = S->first; t < S->first + S->ntrees; t++) {
