@@ -28,9 +28,11 @@ typedef struct {
 	int min_w, min_h;  /* smallest window tried, 0 = the cascade's */
 	int max_w, max_h;  /* largest window tried, 0 = the image's */
 	int threads;       /* worker threads, >= 1 */
+	int plain;         /* one window at a time, never four at once: the
+			    * obviously right loop, for the tests */
 } fk_detect_opts;
 
-/* scale 1.1, 3 neighbours, no size limits, 2 threads */
+/* scale 1.1, 3 neighbours, no size limits, 2 threads, not plain */
 void fk_detect_defaults(fk_detect_opts *o);
 
 /* Load a cascade file, OpenCV's XML or facekit's packed form

@@ -29,6 +29,7 @@ void fk_detect_defaults(fk_detect_opts *o)
 	o->min_neighbors = 3;
 	o->min_w = o->min_h = o->max_w = o->max_h = 0;
 	o->threads = 2;
+	o->plain = 0;
 }
 
 void fk_grey(const fk_image *im, unsigned char *grey)
@@ -699,7 +700,7 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 		goto oom;
 	place_nodes(c, J.st, J.plane, E, L);
 #ifdef __SSE2__
-	J.simd = c->type == FK_HAAR;
+	J.simd = c->type == FK_HAAR && !o->plain;
 	for (t = 0; t < c->ntrees; t++)
 		J.simd &= c->trees[t].nnodes <= SIMD_NODES;
 #endif
