@@ -399,12 +399,18 @@ static inline __m128 haar_value4(const uint32_t *p, const struct enode *f, int d
 	return _mm_mul_ps(v, vnf);
 }
 
-/* the leaf values the four windows reach in the tree of nodes N[0..nn) */
-static inline __m128 tree_value4(const struct enode *N, int nn, const uint32_t *p, int d, __m128 vnf)
+/* the leaf values the four windows reach in the tree of nodes N[0..nn),
+ * picked from the last node back to the root (inlined for each nn) */
+static inline __attribute__((always_inline)) __m128
+tree_nodes4(const struct enode *N, int nn, const uint32_t *p, int d, __m128 vnf)
 {
-	__m128 val[SIMD_NODES], m, l, r;
+	__m128 val[SIMD_NODES] = { _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps() }, m, l, r;
 	int j;
 
+	if (nn == 1) { /* a stump */
+		m = _mm_cmplt_ps(haar_value4(p, N, d, vnf), _mm_set1_ps(N->thr));
+		return _mm_or_ps(_mm_and_ps(m, _mm_set1_ps(N->leaf[0])), _mm_andnot_ps(m, _mm_set1_ps(N->leaf[1])));
+	}
 	for (j = nn - 1; j >= 0; j--) {
 		const struct enode *e = N + j;
 		m = _mm_cmplt_ps(haar_value4(p, e, d, vnf), _mm_set1_ps(e->thr));
@@ -413,6 +419,12 @@ static inline __m128 tree_value4(const struct enode *N, int nn, const uint32_t *
 		val[j] = _mm_or_ps(_mm_and_ps(m, l), _mm_andnot_ps(m, r));
 	}
 	return val[0];
+}
+
+static inline __m128 tree_value4(const struct enode *N, int nn, const uint32_t *p, int d, __m128 vnf)
+{
+	return nn == 1 ? tree_nodes4(N, 1, p, d, vnf) : nn == 2 ? tree_nodes4(N, 2, p, d, vnf)
+		: tree_nodes4(N, SIMD_NODES, p, d, vnf);
 }
 
 /* run_window's answers for the first k (1..4) of the four windows at p */
