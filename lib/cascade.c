@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dlfcn.h>
+#include <pthread.h>
+
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -159,7 +162,54 @@ int fk_cascade_check(fk_cascade *c, struct fk_fault *at, char *msg)
 	return 0;
 }
 
-/* ---- the XML reader ---- */
+/* ---- the XML reader ----
+ * libxml2 is loaded when the first XML cascade is read, not linked: with
+ * the ICU and C++ libraries it pulls in, it costs every process some 2 ms
+ * of start-up, as much as finding the faces of a small photo with a
+ * packed cascade. */
+static struct {
+	__typeof__(xmlReadMemory) *readMemory;
+	__typeof__(xmlSetGenericErrorFunc) *setGenericErrorFunc;
+	__typeof__(xmlGetLastError) *getLastError;
+	__typeof__(xmlDocGetRootElement) *docGetRootElement;
+	__typeof__(xmlFreeDoc) *freeDoc;
+	__typeof__(xmlGetLineNo) *getLineNo;
+	__typeof__(xmlNodeGetContent) *nodeGetContent;
+	__typeof__(xmlGetProp) *getProp;
+	xmlFreeFunc *free;
+	char why[160]; /* empty when all is there */
+} X;
+static pthread_once_t x_once = PTHREAD_ONCE_INIT;
+
+static void load_libxml2(void)
+{
+	static const char *const names[] = { "xmlReadMemory", "xmlSetGenericErrorFunc", "xmlGetLastError",
+		"xmlDocGetRootElement", "xmlFreeDoc", "xmlGetLineNo", "xmlNodeGetContent", "xmlGetProp",
+		"xmlFree" };
+	void *h = dlopen("libxml2.so.2", RTLD_NOW | RTLD_LOCAL), *f[9];
+	size_t i;
+
+	if (!h) {
+		snprintf(X.why, sizeof X.why, "cannot load libxml2 to read XML: %s", dlerror());
+		return;
+	}
+	for (i = 0; i < 9; i++)
+		if (!(f[i] = dlsym(h, names[i]))) {
+			snprintf(X.why, sizeof X.why, "libxml2 has no %s", names[i]);
+			return;
+		}
+	/* a data pointer to a function pointer: POSIX guarantees dlsym's */
+	memcpy(&X.readMemory, &f[0], sizeof f[0]);
+	memcpy(&X.setGenericErrorFunc, &f[1], sizeof f[0]);
+	memcpy(&X.getLastError, &f[2], sizeof f[0]);
+	memcpy(&X.docGetRootElement, &f[3], sizeof f[0]);
+	memcpy(&X.freeDoc, &f[4], sizeof f[0]);
+	memcpy(&X.getLineNo, &f[5], sizeof f[0]);
+	memcpy(&X.nodeGetContent, &f[6], sizeof f[0]);
+	memcpy(&X.getProp, &f[7], sizeof f[0]);
+	X.free = f[8]; /* xmlFree is a variable holding the function */
+}
+
 struct loader {
 	const char *path;
 	char *err;
@@ -178,7 +228,7 @@ static int fail(struct loader *L, xmlNode *node, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (node)
-		snprintf(L->err, FK_ERRLEN, "%s:%ld: %s", L->path, xmlGetLineNo(node), msg);
+		snprintf(L->err, FK_ERRLEN, "%s:%ld: %s", L->path, X.getLineNo(node), msg);
 	else
 		snprintf(L->err, FK_ERRLEN, "%s: %s", L->path, msg);
 	return -1;
@@ -225,7 +275,7 @@ static int numbers(struct loader *L, xmlNode *node, double **v, int *cap, int *k
 {
 	/* an element holding one text node is read in place */
 	int whole = node->children && node->children->type == XML_TEXT_NODE && !node->children->next;
-	xmlChar *text = whole ? node->children->content : xmlNodeGetContent(node);
+	xmlChar *text = whole ? node->children->content : X.nodeGetContent(node);
 	char *s = (char *)text, *end;
 	int n = 0, rc = 0;
 
@@ -259,7 +309,7 @@ static int numbers(struct loader *L, xmlNode *node, double **v, int *cap, int *k
 		s = end;
 	}
 	if (!whole)
-		xmlFree(text);
+		(*X.free)(text);
 	*k = n;
 	return rc;
 }
@@ -319,7 +369,7 @@ static int int_field(struct loader *L, xmlNode *parent, const char *name,
 
 static int text_is(xmlNode *n, const char *want)
 {
-	xmlChar *t = xmlNodeGetContent(n);
+	xmlChar *t = X.nodeGetContent(n);
 	char *s = (char *)t;
 	size_t len;
 	int eq;
@@ -330,7 +380,7 @@ static int text_is(xmlNode *n, const char *want)
 		s++;
 	len = strcspn(s, " \n\t\r");
 	eq = len == strlen(want) && !strncmp(s, want, len) && !s[len + strspn(s + len, " \n\t\r")];
-	xmlFree(t);
+	(*X.free)(t);
 	return eq;
 }
 
@@ -413,7 +463,7 @@ static int load_stages(struct loader *L, fk_cascade *c, xmlNode *stages)
 
 		if (!is_elem(st, NULL))
 			continue;
-		L->stage_line[si] = xmlGetLineNo(st);
+		L->stage_line[si] = X.getLineNo(st);
 		if (!(thr = need(L, st, "stageThreshold", "stage")) || fixed_numbers(L, thr, &t, 1))
 			goto out;
 		S->thr = as_float(t) - 1e-5f;
@@ -434,7 +484,7 @@ static int load_stages(struct loader *L, fk_cascade *c, xmlNode *stages)
 			L->tree_line = grow(L->tree_line, &cap_lines, (size_t)c->ntrees + 1, sizeof *L->tree_line);
 			if (!c->trees || !L->tree_line)
 				{ fail(L, NULL, "out of memory"); goto out; }
-			L->tree_line[c->ntrees] = xmlGetLineNo(in);
+			L->tree_line[c->ntrees] = X.getLineNo(in);
 			if (numbers(L, in, &v, &vcap, &nn) || load_tree(L, c, in, v, nn, &cap_nodes, &cap_sub))
 				goto out;
 			nn = c->trees[c->ntrees - 1].nnodes;
@@ -475,7 +525,7 @@ static int load_features(struct loader *L, fk_cascade *c, xmlNode *feats)
 
 		if (!is_elem(f, NULL))
 			continue;
-		L->feat_line[fi] = xmlGetLineNo(f);
+		L->feat_line[fi] = X.getLineNo(f);
 		if (c->type == FK_LBP) {
 			xmlNode *r = need(L, f, "rect", "LBP feature");
 			if (!r || fixed_numbers(L, r, v, 4) || ints(L, r, v, 4, xywh, "LBP feature", fi))
@@ -524,9 +574,9 @@ static int load_cascade(struct loader *L, fk_cascade *c, xmlNode *root)
 	if (!top)
 		return fail(L, root, "<opencv_storage> holds nothing");
 	if (!child(top, "stageType")) {
-		xmlChar *type = xmlGetProp(top, (const xmlChar *)"type_id");
+		xmlChar *type = X.getProp(top, (const xmlChar *)"type_id");
 		int old = type && !strcmp((char *)type, "opencv-haar-classifier");
-		xmlFree(type);
+		(*X.free)(type);
 		return fail(L, top, old ? "an old-style haartraining cascade: only opencv_traincascade's "
 			    "format is read" : "<%s> is not a cascade (it has no <stageType>)", top->name);
 	}
@@ -561,7 +611,7 @@ static int load_cascade(struct loader *L, fk_cascade *c, xmlNode *root)
 	if (!fk_cascade_check(c, &at, msg))
 		return 0;
 	line = at.in == FK_IN_STAGE ? L->stage_line[at.index] : at.in == FK_IN_TREE ? L->tree_line[at.index]
-		: at.in == FK_IN_FEATURE ? L->feat_line[at.index] : xmlGetLineNo(top);
+		: at.in == FK_IN_FEATURE ? L->feat_line[at.index] : X.getLineNo(top);
 	snprintf(L->err, FK_ERRLEN, "%s:%ld: %.200s", L->path, line, msg);
 	return -1;
 }
@@ -578,13 +628,18 @@ static fk_cascade *load_xml(const unsigned char *b, size_t n, const char *path, 
 	fk_cascade *c;
 	xmlDoc *doc;
 
+	pthread_once(&x_once, load_libxml2);
+	if (X.why[0]) {
+		snprintf(err, FK_ERRLEN, "%s: %s", path, X.why);
+		return NULL;
+	}
 	/* libxml2 reports nothing itself: its last error becomes the message */
-	xmlSetGenericErrorFunc(NULL, silent);
-	doc = xmlReadMemory((const char *)b, (int)n, path, NULL, XML_PARSE_NOERROR | XML_PARSE_NOWARNING
+	X.setGenericErrorFunc(NULL, silent);
+	doc = X.readMemory((const char *)b, (int)n, path, NULL, XML_PARSE_NOERROR | XML_PARSE_NOWARNING
 			    | XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
-	xmlSetGenericErrorFunc(NULL, NULL);
+	X.setGenericErrorFunc(NULL, NULL);
 	if (!doc) {
-		const xmlError *e = xmlGetLastError();
+		const xmlError *e = X.getLastError();
 		char msg[160] = "unreadable";
 		long line = e ? e->line : 0;
 		if (e && e->message) {
@@ -600,14 +655,14 @@ static fk_cascade *load_xml(const unsigned char *b, size_t n, const char *path, 
 	c = calloc(1, sizeof *c);
 	if (!c)
 		snprintf(err, FK_ERRLEN, "out of memory");
-	else if (load_cascade(&L, c, xmlDocGetRootElement(doc))) {
+	else if (load_cascade(&L, c, X.docGetRootElement(doc))) {
 		fk_cascade_free(c);
 		c = NULL;
 	}
 	free(L.stage_line);
 	free(L.tree_line);
 	free(L.feat_line);
-	xmlFreeDoc(doc);
+	X.freeDoc(doc);
 	return c;
 }
 
