@@ -23,6 +23,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -674,12 +675,15 @@ fk_cascade *fk_cascade_fload(FILE *f, const char *name, char *err)
 {
 	unsigned char *b = NULL;
 	size_t n = 0, cap = 0, got;
+	struct stat sb;
 	fk_cascade *c;
 
 	do {
 		if (n == cap) {
 			unsigned char *nb;
-			cap = cap ? 2 * cap : 1 << 16;
+			/* a file's size, 1 more to see its end; else doubling */
+			cap = cap ? 2 * cap : !fstat(fileno(f), &sb) && S_ISREG(sb.st_mode)
+				&& sb.st_size < MAX_FILE ? (size_t)sb.st_size + 1 : 1 << 16;
 			if (cap > MAX_FILE + 1)
 				cap = MAX_FILE + 1;
 			if (n == cap) {
