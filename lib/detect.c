@@ -264,8 +264,11 @@ struct job {
 	int sw, sh;          /* the biggest scale's image, which sets ... */
 	size_t st, plane;    /* ... the integral images' stride and size */
 	int nofs[4];         /* the variance rectangle's offsets */
-	int simd;            /* four windows at once (HAAR trees of SIMD_NODES nodes at most) */
 	const struct enode *E;
+	int simd;            /* four windows at once (HAAR trees of SIMD_NODES nodes at most) */
+	int half;            /* then the offsets for split columns (see point) */
+	int nofs2[4];
+	const struct enode *E2;
 	struct worker *W;    /* one a part */
 };
 
@@ -362,8 +365,9 @@ static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
 
 #ifdef __SSE2__
 /* ---- four HAAR windows at once ----
- * The windows at p, p+d, p+2d and p+3d (d the step, 1 or 2) in the four
- * lanes of SSE registers, with the very operations of the one-window code
+ * Four windows side by side, one step apart, in the four lanes of SSE
+ * registers (their values four in a row: at step 2 the integral images'
+ * columns are split, see point), with the very operations of the one-window code
  * in each lane (float features, double stage sums), so that each lane's
  * answer is run_window's.  A tree's nodes are all evaluated and the leaf
  * each lane reaches is picked from the last node back to the root; this
@@ -371,49 +375,38 @@ static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
  * 2, the stump cascades 1).  The lanes run until all have failed a stage. */
 #define SIMD_NODES 3
 
-/* the integral image at p, p+d, p+2d, p+3d */
-static inline __m128i at4(const uint32_t *p, int d)
+static inline __m128 rect_sum4(const uint32_t *p, const int *o)
 {
-	__m128i a = _mm_loadu_si128((const __m128i *)p), b;
-
-	if (d == 1)
-		return a;
-	b = _mm_loadu_si128((const __m128i *)(p + 4));
-	return _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(2, 0, 2, 0)));
+#define AT4(k) _mm_loadu_si128((const __m128i *)(p + o[k]))
+	return _mm_cvtepi32_ps(_mm_add_epi32(_mm_sub_epi32(_mm_sub_epi32(AT4(0), AT4(1)), AT4(2)), AT4(3)));
+#undef AT4
 }
 
-static inline __m128 rect_sum4(const uint32_t *p, const int *o, int d)
+static inline __m128 haar_value4(const uint32_t *p, const struct enode *f, __m128 vnf)
 {
-	__m128i s = _mm_add_epi32(_mm_sub_epi32(_mm_sub_epi32(at4(p + o[0], d), at4(p + o[1], d)),
-						at4(p + o[2], d)), at4(p + o[3], d));
-	return _mm_cvtepi32_ps(s);
-}
-
-static inline __m128 haar_value4(const uint32_t *p, const struct enode *f, int d, __m128 vnf)
-{
-	__m128 v = _mm_add_ps(_mm_mul_ps(_mm_set1_ps(f->w[0]), rect_sum4(p, f->u.ofs[0], d)),
-			      _mm_mul_ps(_mm_set1_ps(f->w[1]), rect_sum4(p, f->u.ofs[1], d)));
+	__m128 v = _mm_add_ps(_mm_mul_ps(_mm_set1_ps(f->w[0]), rect_sum4(p, f->u.ofs[0])),
+			      _mm_mul_ps(_mm_set1_ps(f->w[1]), rect_sum4(p, f->u.ofs[1])));
 
 	if (f->w[2] != 0.0f)
-		v = _mm_add_ps(v, _mm_mul_ps(_mm_set1_ps(f->w[2]), rect_sum4(p, f->u.ofs[2], d)));
+		v = _mm_add_ps(v, _mm_mul_ps(_mm_set1_ps(f->w[2]), rect_sum4(p, f->u.ofs[2])));
 	return _mm_mul_ps(v, vnf);
 }
 
 /* the leaf values the four windows reach in the tree of nodes N[0..nn),
  * picked from the last node back to the root (inlined for each nn) */
 static inline __attribute__((always_inline)) __m128
-tree_nodes4(const struct enode *N, int nn, const uint32_t *p, int d, __m128 vnf)
+tree_nodes4(const struct enode *N, int nn, const uint32_t *p, __m128 vnf)
 {
 	__m128 val[SIMD_NODES] = { _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps() }, m, l, r;
 	int j;
 
 	if (nn == 1) { /* a stump */
-		m = _mm_cmplt_ps(haar_value4(p, N, d, vnf), _mm_set1_ps(N->thr));
+		m = _mm_cmplt_ps(haar_value4(p, N, vnf), _mm_set1_ps(N->thr));
 		return _mm_or_ps(_mm_and_ps(m, _mm_set1_ps(N->leaf[0])), _mm_andnot_ps(m, _mm_set1_ps(N->leaf[1])));
 	}
 	for (j = nn - 1; j >= 0; j--) {
 		const struct enode *e = N + j;
-		m = _mm_cmplt_ps(haar_value4(p, e, d, vnf), _mm_set1_ps(e->thr));
+		m = _mm_cmplt_ps(haar_value4(p, e, vnf), _mm_set1_ps(e->thr));
 		l = e->left <= 0 ? _mm_set1_ps(e->leaf[0]) : val[e->left];
 		r = e->right <= 0 ? _mm_set1_ps(e->leaf[1]) : val[e->right];
 		val[j] = _mm_or_ps(_mm_and_ps(m, l), _mm_andnot_ps(m, r));
@@ -421,14 +414,15 @@ tree_nodes4(const struct enode *N, int nn, const uint32_t *p, int d, __m128 vnf)
 	return val[0];
 }
 
-static inline __m128 tree_value4(const struct enode *N, int nn, const uint32_t *p, int d, __m128 vnf)
+static inline __m128 tree_value4(const struct enode *N, int nn, const uint32_t *p, __m128 vnf)
 {
-	return nn == 1 ? tree_nodes4(N, 1, p, d, vnf) : nn == 2 ? tree_nodes4(N, 2, p, d, vnf)
-		: tree_nodes4(N, SIMD_NODES, p, d, vnf);
+	return nn == 1 ? tree_nodes4(N, 1, p, vnf) : nn == 2 ? tree_nodes4(N, 2, p, vnf)
+		: tree_nodes4(N, SIMD_NODES, p, vnf);
 }
 
-/* run_window's answers for the first k (1..4) of the four windows at p */
-static void run_windows4(const fk_cascade *c, const uint32_t *p, const uint32_t *q, int d, int k,
+/* run_window's answers for the first k (1..4) of the four windows at
+ * p .. p+3 */
+static void run_windows4(const fk_cascade *c, const uint32_t *p, const uint32_t *q, int k,
 			 const int *nofs, double area, const struct enode *E, int *res)
 {
 	float vn[4] = { 0, 0, 0, 0 };
@@ -437,7 +431,7 @@ static void run_windows4(const fk_cascade *c, const uint32_t *p, const uint32_t 
 
 	for (i = 0; i < 4; i++) {
 		res[i] = -1;
-		if (i < k && (vn[i] = norm_factor(p + i * d, q + i * d, nofs, area)) != 0) {
+		if (i < k && (vn[i] = norm_factor(p + i, q + i, nofs, area)) != 0) {
 			res[i] = 1;
 			alive |= 1 << i;
 		}
@@ -448,7 +442,7 @@ static void run_windows4(const fk_cascade *c, const uint32_t *p, const uint32_t 
 		if (!(alive & (alive - 1))) { /* one window left: on its own */
 			i = __builtin_ctz(alive);
 			for (; si < c->nstages; si++)
-				if (stage_sum(c, &c->stages[si], p + i * d, E, vn[i], 1) < c->stages[si].thr) {
+				if (stage_sum(c, &c->stages[si], p + i, E, vn[i], 1) < c->stages[si].thr) {
 					res[i] = -si;
 					break;
 				}
@@ -457,7 +451,7 @@ static void run_windows4(const fk_cascade *c, const uint32_t *p, const uint32_t 
 		__m128d lo = _mm_setzero_pd(), hi = _mm_setzero_pd(), th = _mm_set1_pd(S->thr);
 		int fail;
 		for (t = S->first; t < S->first + S->ntrees; t++) {
-			__m128 v = tree_value4(E + c->trees[t].node, c->trees[t].nnodes, p, d, vnf);
+			__m128 v = tree_value4(E + c->trees[t].node, c->trees[t].nnodes, p, vnf);
 			lo = _mm_add_pd(lo, _mm_cvtps_pd(v));
 			hi = _mm_add_pd(hi, _mm_cvtps_pd(_mm_movehl_ps(v, v)));
 		}
@@ -470,33 +464,48 @@ static void run_windows4(const fk_cascade *c, const uint32_t *p, const uint32_t 
 }
 #endif
 
-static void rect_offsets(int *o, int x, int y, int w, int h, size_t st, int base)
+/* Where the point dx, dy from a window's top-left is in integral images
+ * st apart: dy * st + dx, or, with half > 0, in rows split into their
+ * even columns, then (from half on) their odd ones, for windows at even
+ * x, so that four windows 2 apart read four values in a row */
+struct layout {
+	size_t st;
+	int half;
+};
+
+static int point(const struct layout *l, int dx, int dy)
 {
-	o[0] = base + x + (int)st * y;
-	o[1] = base + x + w + (int)st * y;
-	o[2] = base + x + (int)st * (y + h);
-	o[3] = base + x + w + (int)st * (y + h);
+	return (int)l->st * dy + (!l->half ? dx : dx & 1 ? l->half + dx / 2 : dx / 2);
 }
 
-static void tilted_offsets(int *o, int x, int y, int w, int h, size_t st, int base)
+static void rect_offsets(int *o, int x, int y, int w, int h, const struct layout *l, int base)
 {
-	o[0] = base + x + (int)st * y;
-	o[1] = base + x - h + (int)st * (y + h);
-	o[2] = base + x + w + (int)st * (y + w);
-	o[3] = base + x + w - h + (int)st * (y + w + h);
+	o[0] = base + point(l, x, y);
+	o[1] = base + point(l, x + w, y);
+	o[2] = base + point(l, x, y + h);
+	o[3] = base + point(l, x + w, y + h);
 }
 
-/* the nodes of c with their offsets for integral images st apart (the
- * tilted one plane after the upright one), and the LBP grids L they
+static void tilted_offsets(int *o, int x, int y, int w, int h, const struct layout *l, int base)
+{
+	o[0] = base + point(l, x, y);
+	o[1] = base + point(l, x - h, y + h);
+	o[2] = base + point(l, x + w, y + w);
+	o[3] = base + point(l, x + w - h, y + w + h);
+}
+
+/* the nodes of c with their offsets in layout l (the tilted integral
+ * image one plane after the upright one), and the LBP grids L they
  * point to */
-static void place_nodes(const fk_cascade *c, size_t st, size_t plane, struct enode *E, int (*L)[16])
+static void place_nodes(const fk_cascade *c, const struct layout *l, size_t plane, struct enode *E,
+			int (*L)[16])
 {
 	int i, t, k;
 
 	for (i = 0; c->type == FK_LBP && i < c->nfeat; i++) {
 		const struct fk_wrect *r = &c->feat[i].r[0];
 		for (k = 0; k < 16; k++)
-			L[i][k] = r->x + (k % 4) * r->w + (int)st * (r->y + (k / 4) * r->h);
+			L[i][k] = point(l, r->x + (k % 4) * r->w, r->y + (k / 4) * r->h);
 	}
 	for (t = 0; t < c->ntrees; t++) {
 		const struct fk_tree *T = &c->trees[t];
@@ -518,13 +527,30 @@ static void place_nodes(const fk_cascade *c, size_t st, size_t plane, struct eno
 				const struct fk_wrect *r = &f->r[k];
 				e->w[k] = r->weight;
 				if (f->tilted)
-					tilted_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, st, (int)plane);
+					tilted_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, l, (int)plane);
 				else
-					rect_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, st, 0);
+					rect_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, l, 0);
 			}
 		}
 	}
 }
+
+#ifdef __SSE2__
+/* rows 0..h of a plane into the split layout of half (see point) */
+static void split_columns(uint32_t *plane, int w, int h, size_t st, int half, uint32_t *tmp)
+{
+	int x, y;
+
+	for (y = 0; y <= h; y++) {
+		uint32_t *r = plane + (size_t)y * st;
+		for (x = 0; x <= w; x += 2)
+			tmp[x / 2] = r[x];
+		for (x = 1; x <= w; x += 2)
+			tmp[half + x / 2] = r[x];
+		memcpy(r, tmp, st * sizeof *r);
+	}
+}
+#endif
 
 static int add_hit(struct worker *W, int x, int y, int w, int h)
 {
@@ -542,7 +568,7 @@ static int add_hit(struct worker *W, int x, int y, int w, int h)
 
 /* resize, integrate and scan one scale */
 static int scan_scale(const struct job *J, struct worker *W, float sc, struct resizer *rs,
-		      unsigned char *img, uint32_t *buf, uint32_t *scratch)
+		      unsigned char *img, uint32_t *buf, uint32_t *scratch, uint32_t *tmp)
 {
 	const fk_cascade *c = J->c;
 	int sw = (int)lrintf((float)J->w / sc), sh = (int)lrintf((float)J->h / sc);
@@ -560,13 +586,23 @@ static int scan_scale(const struct job *J, struct worker *W, float sc, struct re
 	integrals(img, sw, sh, st, sum, sq, c->tilted ? tilt : NULL, scratch);
 #ifdef __SSE2__
 	if (J->simd) {
-		for (y = 0; y < yend; y++) {
+		/* four windows ystep apart are four values in a row: at step 2
+		 * once the planes are split (see point) */
+		const struct enode *E = ystep == 1 ? J->E : J->E2;
+		const int *nofs = ystep == 1 ? J->nofs : J->nofs2;
+		if (ystep == 2) {
+			split_columns(sum, sw, sh, st, J->half, tmp);
+			split_columns(sq, sw, sh, st, J->half, tmp);
+			if (c->tilted)
+				split_columns(tilt, sw, sh, st, J->half, tmp);
+		}
+		for (y = 0; y < yend; y += ystep) {
 			/* a window after one that fails the first stage is not tried */
 			int skip = 0, res[4], i, k;
 			for (x = 0; x < xend; x += 4 * ystep) {
-				size_t at = (size_t)y * st + x;
+				size_t at = (size_t)y * st + x / ystep;
 				k = (xend - x + ystep - 1) / ystep;
-				run_windows4(c, sum + at, sq + at, ystep, k < 4 ? k : 4, J->nofs, area, J->E, res);
+				run_windows4(c, sum + at, sq + at, k < 4 ? k : 4, nofs, area, E, res);
 				for (i = 0; i < 4 && i < k; i++) {
 					if (skip) {
 						skip = 0;
@@ -578,7 +614,6 @@ static int scan_scale(const struct job *J, struct worker *W, float sc, struct re
 					skip = res[i] == 0;
 				}
 			}
-			y += ystep - 1;
 		}
 		return 0;
 	}
@@ -605,16 +640,17 @@ static void work(void *arg, int i, int n)
 	/* the four-window loads may read 8 values past the last window's */
 	uint32_t *buf = malloc(((c->tilted ? 3 : 2) * J->plane + 16) * sizeof *buf);
 	uint32_t *scratch = c->tilted ? malloc((3 * (size_t)(J->sw + J->sh) + 1) * sizeof *scratch) : NULL;
+	uint32_t *tmp = calloc(J->st, sizeof *tmp);
 	struct resizer rs;
 
 	(void)n;
-	if (resizer_init(&rs, J->sw, J->sh) || !img || !buf || (c->tilted && !scratch))
+	if (resizer_init(&rs, J->sw, J->sh) || !img || !buf || !tmp || (c->tilted && !scratch))
 		W->failed = 1;
 	while (!W->failed && !atomic_load(&J->failed)) {
 		int k = atomic_fetch_add(&J->next, 1);
 		if (k >= J->nscales)
 			break;
-		if (scan_scale(J, W, J->scales[k], &rs, img, buf, scratch))
+		if (scan_scale(J, W, J->scales[k], &rs, img, buf, scratch, tmp))
 			W->failed = 1;
 	}
 	if (W->failed)
@@ -623,6 +659,7 @@ static void work(void *arg, int i, int n)
 	free(img);
 	free(buf);
 	free(scratch);
+	free(tmp);
 }
 
 static int by_scale_y_x(const void *a, const void *b)
@@ -653,6 +690,7 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	struct worker *W = NULL;
 	struct enode *E = NULL;
 	int (*L)[16] = NULL;
+	struct layout lay;
 	struct job J;
 	double f;
 
@@ -702,22 +740,29 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	J.sh = (int)lrintf((float)h / scales[0]);
 	J.st = (size_t)J.sw + 1;
 	J.plane = J.st * (J.sh + 1);
-	rect_offsets(J.nofs, 1, 1, c->w - 2, c->h - 2, J.st, 0);
 	if (nt > ns)
 		nt = ns;
 	W = calloc(nt, sizeof *W);
-	E = malloc(c->nnodes * sizeof *E);
+	E = malloc(2 * c->nnodes * sizeof *E);
 	L = malloc(c->nfeat * sizeof *L);
 	if (!W || !E || !L)
 		goto oom;
-	place_nodes(c, J.st, J.plane, E, L);
+	lay = (struct layout){ J.st, 0 };
+	rect_offsets(J.nofs, 1, 1, c->w - 2, c->h - 2, &lay, 0);
+	place_nodes(c, &lay, J.plane, E, L);
+	J.E = E;
+	J.W = W;
 #ifdef __SSE2__
 	J.simd = c->type == FK_HAAR && !o->plain;
 	for (t = 0; t < c->ntrees; t++)
 		J.simd &= c->trees[t].nnodes <= SIMD_NODES;
+	if (J.simd) {
+		lay.half = J.half = (int)(J.st + 1) / 2;
+		rect_offsets(J.nofs2, 1, 1, c->w - 2, c->h - 2, &lay, 0);
+		place_nodes(c, &lay, J.plane, E + c->nnodes, L);
+		J.E2 = E + c->nnodes;
+	}
 #endif
-	J.E = E;
-	J.W = W;
 	/* part 0 runs on this thread, the others on libcnn's pool of threads,
 	 * which stay from one call to the next */
 	cnn__parallel(nt, work, &J);
