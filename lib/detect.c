@@ -10,7 +10,9 @@
  * stage threshold; HAAR feature values are divided by the window's
  * standard deviation (times its area) over the inner (W-2) x (H-2)
  * rectangle.  Scales are shared out among threads, biggest first, each
- * thread taking the next when done with one. */
+ * thread taking the next when done with one.  With SSE2, HAAR windows
+ * side by side go four at a time (each lane doing what the one-window
+ * code does, so the answers are the same to the bit). */
 #include "cascade_impl.h"
 #include "cnn_layer.h" /* cnn__parallel */
 
