@@ -411,6 +411,26 @@ static int same_windows(const fk_cascade *c, const unsigned char *g, int w, int 
 	return same;
 }
 
+/* the LFW photo's face (x 41 y 44, 65 x 65) shrunk to sizes where a row
+ * holds fewer windows than lanes, or one window */
+static void odd_sizes(const fk_cascade *c, const char *name, const unsigned char *photo, int pw)
+{
+	static const int size[5][2] = { { 20, 20 }, { 25, 30 }, { 31, 22 }, { 47, 45 }, { 66, 65 } };
+	unsigned char face[65 * 65], small[66 * 65];
+	int k, y, n, same, all = 1, found = 0;
+
+	for (y = 0; y < 65; y++)
+		memcpy(face + y * 65, photo + (size_t)(44 + y) * pw + 41, 65);
+	for (k = 0; k < 5; k++) {
+		fk_resize_grey(face, 65, 65, small, size[k][0], size[k][1]);
+		same = same_windows(c, small, size[k][0], size[k][1], &n);
+		all &= same;
+		found += n;
+	}
+	ok(all, "%s on the LFW face at 20x20, 25x30, 31x22, 47x45 and 66x65: the same %d windows "
+	   "fast and plain", name, found);
+}
+
 static void test_fast_is_plain(void)
 {
 	static const char *names[] = { "haarcascade_frontalface_alt2", "haarcascade_eye",
@@ -458,6 +478,8 @@ static void test_fast_is_plain(void)
 				same = same_windows(c, grey, im.w, im.h, &n);
 				ok(same && n > 0, "%s on %s: the same %d windows fast and plain",
 				   names[i], photo[k], n);
+				if (k == 1)
+					odd_sizes(c, names[i], grey, im.w);
 				free(grey);
 				fk_image_free(&im);
 			}
