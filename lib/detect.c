@@ -329,12 +329,15 @@ static inline double stage_sum(const fk_cascade *c, const struct fk_stage *S, co
 }
 
 /* the factor a HAAR feature's value at window p is multiplied by, 1 over
- * the window's standard deviation times its area; 0 when the window is
- * flat (or all but flat), which passes no stage */
-static inline float norm_factor(const uint32_t *p, const uint32_t *q, const int *nofs, double area)
+ * the window's standard deviation times its area (from the sums at p and
+ * the squares at q over the inner rectangle, whose corners are pofs and
+ * qofs away); 0 when the window is flat (or all but flat), which passes
+ * no stage */
+static inline float norm_factor(const uint32_t *p, const int *pofs, const uint32_t *q, const int *qofs,
+				double area)
 {
-	int vs = rect_sum(p, nofs);
-	uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]];
+	int vs = rect_sum(p, pofs);
+	uint32_t vq = q[qofs[0]] - q[qofs[1]] - q[qofs[2]] + q[qofs[3]];
 	double nf = area * vq - (double)vs * vs;
 	float vnf;
 
@@ -352,7 +355,7 @@ static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
 	int si;
 
 	if (c->type == FK_HAAR) {
-		float vnf = norm_factor(p, q, nofs, area);
+		float vnf = norm_factor(p, nofs, q, nofs, area);
 		if (vnf == 0)
 			return -1;
 		for (si = 0; si < c->nstages; si++)
@@ -423,9 +426,11 @@ static inline __m128 tree_value4(const struct enode *N, int nn, const uint32_t *
 }
 
 /* run_window's answers for the first k (1..4) of the four windows at
- * p .. p+3 */
-static void run_windows4(const fk_cascade *c, const uint32_t *p, const uint32_t *q, int k,
-			 const int *nofs, double area, const struct enode *E, int *res)
+ * p .. p+3 (pofs: the inner rectangle's corners from there), whose
+ * squares are at q, q+qd, .. (qofs: the corners; the squares are never
+ * split) */
+static void run_windows4(const fk_cascade *c, const uint32_t *p, const int *pofs, const uint32_t *q,
+			 const int *qofs, int qd, int k, double area, const struct enode *E, int *res)
 {
 	float vn[4] = { 0, 0, 0, 0 };
 	int alive = 0, i, si, t;
@@ -433,7 +438,7 @@ static void run_windows4(const fk_cascade *c, const uint32_t *p, const uint32_t 
 
 	for (i = 0; i < 4; i++) {
 		res[i] = -1;
-		if (i < k && (vn[i] = norm_factor(p + i, q + i, nofs, area)) != 0) {
+		if (i < k && (vn[i] = norm_factor(p + i, pofs, q + i * qd, qofs, area)) != 0) {
 			res[i] = 1;
 			alive |= 1 << i;
 		}
@@ -589,12 +594,12 @@ static int scan_scale(const struct job *J, struct worker *W, float sc, struct re
 #ifdef __SSE2__
 	if (J->simd) {
 		/* four windows ystep apart are four values in a row: at step 2
-		 * once the planes are split (see point) */
+		 * once the planes are split (see point); the squares, read for
+		 * each window alone, are not */
 		const struct enode *E = ystep == 1 ? J->E : J->E2;
 		const int *nofs = ystep == 1 ? J->nofs : J->nofs2;
 		if (ystep == 2) {
 			split_columns(sum, sw, sh, st, J->half, tmp);
-			split_columns(sq, sw, sh, st, J->half, tmp);
 			if (c->tilted)
 				split_columns(tilt, sw, sh, st, J->half, tmp);
 		}
@@ -602,9 +607,10 @@ static int scan_scale(const struct job *J, struct worker *W, float sc, struct re
 			/* a window after one that fails the first stage is not tried */
 			int skip = 0, res[4], i, k;
 			for (x = 0; x < xend; x += 4 * ystep) {
-				size_t at = (size_t)y * st + x / ystep;
+				size_t at = (size_t)y * st + x;
 				k = (xend - x + ystep - 1) / ystep;
-				run_windows4(c, sum + at, sq + at, k < 4 ? k : 4, nofs, area, E, res);
+				run_windows4(c, sum + at - (ystep == 2 ? x / 2 : 0), nofs, sq + at, J->nofs, ystep,
+					     k < 4 ? k : 4, area, E, res);
 				for (i = 0; i < 4 && i < k; i++) {
 					if (skip) {
 						skip = 0;
