@@ -10,12 +10,12 @@
  * well-formed CRC does not stop the field checks.  Every number is
  * little-endian, written byte by byte. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -157,26 +157,35 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 	return rc;
 }
 
+/* Create a new file beside path, named path.PID.K.tmp for the first free
+ * K, with the mode open() gives (0666 less the umask).  Its descriptor, or
+ * -1 with errno set. */
+static int create_beside(const char *path, char *tmp, size_t size)
+{
+	int fd = -1;
+	for (int k = 0; k < 1000 && fd < 0; k++) {
+		snprintf(tmp, size, "%s.%ld.%d.tmp", path, (long)getpid(), k);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	return fd;
+}
+
 int cnn_save(const cnn *net, const char *path, char *err)
 {
-	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 8);
+	size_t size = strlen(path) + 40;
+	char *tmp = malloc(size);
 	if (!tmp) {
 		seterr(err, "%s: out of memory", path);
 		return -1;
 	}
-	memcpy(tmp, path, pl);
-	memcpy(tmp + pl, ".XXXXXX", 8);
-	int fd = mkstemp(tmp);
+	int fd = create_beside(path, tmp, size);
 	if (fd < 0) {
 		seterr(err, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
 		free(tmp);
 		return -1;
 	}
-	/* mkstemp makes the file 0600; give it the mode open() would */
-	mode_t um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
 
 	FILE *f = fdopen(fd, "wb");
 	char why[CNN_ERRLEN] = "";

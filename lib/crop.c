@@ -59,10 +59,21 @@ static const unsigned char *tap(const fk_image *im, long x, long y, int black)
 	return im->px + 3 * ((size_t)y * im->w + x);
 }
 
+/* floor(s) for s clamped to [lo, hi]: far beyond the photo every tap is an
+ * edge or black pixel whichever it is, so clamping changes no result */
+static inline long clamped_floor(double s, double lo, double hi)
+{
+	long k;
+	s = s < lo ? lo : s > hi ? hi : s;
+	k = (long)s;
+	return k - (s < k);
+}
+
 int fk_crop_image(const fk_image *src, const fk_crop *c, int black,
 		  fk_image *out, char *err)
 {
 	double co, si, half = c->side / 2.0;
+	size_t row = (size_t)src->w * 3;
 	int i, j, k;
 
 	if (fk_image_alloc(out, c->side, c->side, err))
@@ -76,20 +87,21 @@ int fk_crop_image(const fk_image *src, const fk_crop *c, int black,
 			/* pixel centres sit at integer + 0.5 */
 			double sx = c->cx + u * co - v * si - 0.5;
 			double sy = c->cy + u * si + v * co - 0.5;
-			double fx0 = floor(sx), fy0 = floor(sy), fx = sx - fx0, fy = sy - fy0;
-			long x0, y0;
+			long x0 = clamped_floor(sx, -3, src->w + 2);
+			long y0 = clamped_floor(sy, -3, src->h + 2);
+			double fx = sx - x0, fy = sy - y0;
 			const unsigned char *p00, *p01, *p10, *p11;
-			/* far beyond the photo every tap is an edge or black pixel */
-			if (fx0 < -2 || fx0 > src->w + 1)
-				fx0 = fx0 < 0 ? -2 : src->w + 1;
-			if (fy0 < -2 || fy0 > src->h + 1)
-				fy0 = fy0 < 0 ? -2 : src->h + 1;
-			x0 = (long)fx0;
-			y0 = (long)fy0;
-			p00 = tap(src, x0, y0, black);
-			p01 = tap(src, x0 + 1, y0, black);
-			p10 = tap(src, x0, y0 + 1, black);
-			p11 = tap(src, x0 + 1, y0 + 1, black);
+			if (x0 >= 0 && y0 >= 0 && x0 < src->w - 1 && y0 < src->h - 1) {
+				p00 = src->px + (size_t)y0 * row + 3 * (size_t)x0;
+				p01 = p00 + 3;
+				p10 = p00 + row;
+				p11 = p10 + 3;
+			} else {
+				p00 = tap(src, x0, y0, black);
+				p01 = tap(src, x0 + 1, y0, black);
+				p10 = tap(src, x0, y0 + 1, black);
+				p11 = tap(src, x0 + 1, y0 + 1, black);
+			}
 			for (k = 0; k < 3; k++) {
 				double a = p00[k] + fx * (p01[k] - p00[k]);
 				double b = p10[k] + fx * (p11[k] - p10[k]);

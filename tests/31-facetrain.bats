@@ -210,6 +210,18 @@ wait_rows() {
 	assert_output --partial "checkpoint not written"
 }
 
+@test "the model gets the mode a new file gets under the umask, and no temporary file stays" {
+	printf 'a\nb\n' > labels.txt
+	ppmmake red 32 32 | cifarpack 1 > one.bin
+	(umask 027 && facetrain -o m.bin -l labels.txt -N 'fc N' -n 2 one.bin)
+	# what the shell's redirection gives a new file under the same umask
+	(umask 027 && : > plain)
+	[ "$(stat -c %a m.bin)" = "$(stat -c %a plain)" ]
+	[ "$(stat -c %a m.bin)" = 640 ]
+	run ls
+	assert_output "$(printf 'labels.txt\nm.bin\none.bin\nplain')"
+}
+
 @test "bad labels files and usage errors" {
 	ppmmake red 32 32 | cifarpack 0 > one.bin
 	echo solo > one.txt
