@@ -55,7 +55,10 @@ void fk_grey(const fk_image *im, unsigned char *grey);
 void fk_resize_grey(const unsigned char *src, int sw, int sh,
 		    unsigned char *dst, int dw, int dh);
 
-/* Detect in a w x h grey image.  *out gets the grouped rectangles
+/* Detect in a w x h grey image, on o->threads threads: the caller's and
+ * libcnn's workers, which are kept from call to call and shared with
+ * libcnn, so call fk_detect (like libcnn) from one thread at a time.
+ * *out gets the grouped rectangles
  * (malloc'd, *n of them, clipped to the image, sorted by y then x; the
  * caller frees).  With
  * o->min_neighbors < 0 the raw windows come back ungrouped, in scan order
