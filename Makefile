@@ -34,8 +34,16 @@ MAN3     := $(sort $(wildcard man/*.3))
 MAN5     := $(sort $(wildcard man/*.5))
 MAN7     := $(sort $(wildcard man/*.7))
 VERSION  := 0.1
+# facefind's default cascades, packed by cascadepack from Debian's opencv-data
+OPENCV_HAAR ?= /usr/share/opencv4/haarcascades
+FKC := $(patsubst $(OPENCV_HAAR)/%.xml,$(B)/share/facekit/%.fkc,$(wildcard \
+	$(OPENCV_HAAR)/haarcascade_frontalface_alt2.xml $(OPENCV_HAAR)/haarcascade_eye.xml))
 
-all: $(PROGS) $(B)/libcnn.a $(B)/libfacekit.a
+all: $(PROGS) $(B)/libcnn.a $(B)/libfacekit.a $(FKC)
+
+$(B)/share/facekit/%.fkc: $(OPENCV_HAAR)/%.xml $(B)/bin/cascadepack
+	@mkdir -p $(@D)
+	$(B)/bin/cascadepack $< > $@.tmp && mv $@.tmp $@
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -79,10 +87,12 @@ model: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
-	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	  $(DESTDIR)$(PREFIX)/share/facekit
 	install -m 755 $(PROGS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(B)/libcnn.a $(DESTDIR)$(PREFIX)/lib
 	install -m 644 lib/cnn.h $(DESTDIR)$(PREFIX)/include
+	$(if $(FKC),install -m 644 $(FKC) $(DESTDIR)$(PREFIX)/share/facekit)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 	  'Name: libcnn' 'Description: small convolutional networks on OpenBLAS (facekit)' \
 	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lcnn -lopenblas -lz -lpthread -lm' \

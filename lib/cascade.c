@@ -1,25 +1,222 @@
-/* cascade.c — load OpenCV's cascade XML through libxml2 (see cascade.h).
- * The layout is opencv_traincascade's: <opencv_storage><cascade> with
+/* cascade.c — load a cascade (see cascade.h): read the file, tell the
+ * packed form (cascade_pack.c) from OpenCV's XML by its first bytes, read
+ * the XML through libxml2, and check the result the same way whichever
+ * the format.
+ * The XML layout is opencv_traincascade's: <opencv_storage><cascade> with
  * stageType, featureType, height, width, featureParams/maxCatCount, stages
  * (each with stageThreshold and weakClassifiers, each of those with
  * internalNodes "left right feature threshold" or, for LBP, "left right
  * feature subset[8]", and leafValues) and features (rects "x y w h weight"
- * and tilted for HAAR, rect "x y w h" for LBP). */
+ * and tilted for HAAR, rect "x y w h" for LBP).  Here the XML reader
+ * checks the syntax (elements, number counts, integers); what the numbers
+ * mean is checked by fk_cascade_check. */
 #include "cascade_impl.h"
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <sys/stat.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+/* ---- the checks both formats share ---- */
+static int fault(struct fk_fault *at, int in, int index, char *msg, const char *fmt, ...)
+{
+	va_list ap;
+
+	at->in = in;
+	at->index = index;
+	va_start(ap, fmt);
+	vsnprintf(msg, FK_ERRLEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* a rectangle's numbers are each within a window's reach, so that the
+ * sums that place it in the window cannot overflow */
+static int in_reach(const fk_cascade *c, const struct fk_wrect *R)
+{
+	int lim = c->w + c->h;
+
+	return R->x >= -lim && R->x <= lim && R->y >= -lim && R->y <= lim
+		&& R->w >= -lim && R->w <= lim && R->h >= -lim && R->h <= lim;
+}
+
+/* a HAAR rectangle, upright or turned 45 degrees, lies in the window */
+static int rect_fits(const fk_cascade *c, const struct fk_wrect *R, int tilted)
+{
+	if (!in_reach(c, R) || R->w < 0 || R->h < 0)
+		return 0;
+	if (!tilted)
+		return R->x >= 0 && R->y >= 0 && R->x + R->w <= c->w && R->y + R->h <= c->h;
+	/* corners (x,y) (x-h,y+h) (x+w,y+w) (x+w-h,y+w+h) */
+	return R->x - R->h >= 0 && R->y >= 0 && R->x + R->w <= c->w && R->y + R->w + R->h <= c->h;
+}
+
+/* an LBP feature's 3x3 grid of w x h cells from x, y lies in the window */
+static int grid_fits(const fk_cascade *c, const struct fk_wrect *R)
+{
+	return in_reach(c, R) && R->x >= 0 && R->y >= 0 && R->w >= 1 && R->h >= 1
+		&& R->x + 3 * R->w <= c->w && R->y + 3 * R->h <= c->h;
+}
+
+static int check_trees(fk_cascade *c, struct fk_fault *at, char *msg)
+{
+	int t, j, nodes = 0, leaves = 0;
+
+	for (t = 0; t < c->ntrees; t++) {
+		const struct fk_tree *T = &c->trees[t];
+		if (T->node != nodes || T->leaf != leaves || T->nnodes < 1
+		    || T->nnodes > c->nnodes - nodes || T->nnodes + 1 > c->nleaves - leaves)
+			return fault(at, FK_IN_TREE, t, msg, "tree %d: %d nodes at node %d, leaf %d do not follow "
+				     "the trees before it within %d nodes and %d leaves",
+				     t, T->nnodes, T->node, T->leaf, c->nnodes, c->nleaves);
+		for (j = 0; j < T->nnodes; j++) {
+			const struct fk_node *N = &c->nodes[nodes + j];
+			/* a child is a later node of this tree or a leaf of it */
+			if ((N->left > 0 && (N->left <= j || N->left >= T->nnodes)) || N->left < -T->nnodes
+			    || (N->right > 0 && (N->right <= j || N->right >= T->nnodes)) || N->right < -T->nnodes)
+				return fault(at, FK_IN_TREE, t, msg, "tree %d, node %d: children %d %d are not "
+					     "later nodes or leaves of the tree", t, j, N->left, N->right);
+			if (N->feat < 0 || N->feat >= c->nfeat)
+				return fault(at, FK_IN_TREE, t, msg, "tree %d, node %d uses feature %d, not one of the %d",
+					     t, j, N->feat, c->nfeat);
+			if (!isfinite(N->thr))
+				return fault(at, FK_IN_TREE, t, msg, "tree %d, node %d: threshold %g is not finite",
+					     t, j, N->thr);
+		}
+		for (j = 0; j <= T->nnodes; j++)
+			if (!isfinite(c->leaves[leaves + j]))
+				return fault(at, FK_IN_TREE, t, msg, "tree %d: leaf value %g is not finite",
+					     t, c->leaves[leaves + j]);
+		nodes += T->nnodes;
+		leaves += T->nnodes + 1;
+	}
+	if (nodes != c->nnodes || leaves != c->nleaves)
+		return fault(at, FK_IN_CASCADE, 0, msg, "the trees hold %d nodes and %d leaves, not %d and %d",
+			     nodes, leaves, c->nnodes, c->nleaves);
+	return 0;
+}
+
+int fk_cascade_check(fk_cascade *c, struct fk_fault *at, char *msg)
+{
+	const char *kind = c->type == FK_LBP ? "LBP" : "HAAR";
+	int s, i, k, trees = 0;
+
+	if (c->type != FK_HAAR && c->type != FK_LBP)
+		return fault(at, FK_IN_CASCADE, 0, msg, "feature type %d is neither HAAR nor LBP", c->type);
+	if (c->w < 1 || c->w > FK_MAX_WINDOW || c->h < 1 || c->h > FK_MAX_WINDOW)
+		return fault(at, FK_IN_CASCADE, 0, msg, "a %dx%d window is not within 1x1..%dx%d",
+			     c->w, c->h, FK_MAX_WINDOW, FK_MAX_WINDOW);
+	if (c->type == FK_HAAR && (c->w < 3 || c->h < 3))
+		return fault(at, FK_IN_CASCADE, 0, msg, "a %dx%d window is too small", c->w, c->h);
+	if (c->ncat != (c->type == FK_LBP ? 256 : 0))
+		return fault(at, FK_IN_CASCADE, 0, msg, "%d categories do not suit %s features "
+			     "(LBP has 256, HAAR 0)", c->ncat, kind);
+	c->subset_size = (c->ncat + 31) / 32;
+	if (c->nstages < 1)
+		return fault(at, FK_IN_CASCADE, 0, msg, "the cascade has no stages");
+	for (s = 0; s < c->nstages; s++) {
+		const struct fk_stage *S = &c->stages[s];
+		if (S->ntrees < 1)
+			return fault(at, FK_IN_STAGE, s, msg, "stage %d has no weak classifiers", s);
+		if (S->first != trees || S->ntrees > c->ntrees - trees)
+			return fault(at, FK_IN_STAGE, s, msg, "stage %d: trees %d.. (%d of them) do not follow the "
+				     "stages before it within %d trees", s, S->first, S->ntrees, c->ntrees);
+		if (!isfinite(S->thr))
+			return fault(at, FK_IN_STAGE, s, msg, "stage %d: threshold %g is not finite", s, S->thr);
+		trees += S->ntrees;
+	}
+	if (trees != c->ntrees)
+		return fault(at, FK_IN_CASCADE, 0, msg, "the stages hold %d trees, not %d", trees, c->ntrees);
+	if (check_trees(c, at, msg))
+		return -1;
+	c->tilted = 0;
+	for (i = 0; i < c->nfeat; i++) {
+		const struct fk_feature *F = &c->feat[i];
+		const struct fk_wrect *R = F->r;
+		if (F->tilted != 0 && (F->tilted != 1 || c->type == FK_LBP))
+			return fault(at, FK_IN_FEATURE, i, msg, "%s feature %d: tilted is %d", kind, i, F->tilted);
+		if (c->type == FK_LBP && !grid_fits(c, R))
+			return fault(at, FK_IN_FEATURE, i, msg, "LBP feature %d: rect %d %d %d %d does not fit "
+				     "the %dx%d window", i, R->x, R->y, R->w, R->h, c->w, c->h);
+		for (k = 0; k < 3 && c->type == FK_HAAR; k++)
+			if (!rect_fits(c, &R[k], F->tilted))
+				return fault(at, FK_IN_FEATURE, i, msg, "HAAR feature %d: %srectangle %d %d %d %d "
+					     "does not fit the %dx%d window", i, F->tilted ? "tilted " : "",
+					     R[k].x, R[k].y, R[k].w, R[k].h, c->w, c->h);
+		for (k = 0; k < 3 && c->type == FK_HAAR; k++)
+			if (!isfinite(R[k].weight))
+				return fault(at, FK_IN_FEATURE, i, msg, "HAAR feature %d: weight %g is not finite",
+					     i, R[k].weight);
+		c->tilted |= F->tilted;
+	}
+	return 0;
+}
+
+/* ---- the XML reader ----
+ * libxml2 is loaded when the first XML cascade is read, not linked: with
+ * the ICU and C++ libraries it pulls in, it costs every process some 2 ms
+ * of start-up, as much as finding the faces of a small photo with a
+ * packed cascade. */
+static struct {
+	__typeof__(xmlReadMemory) *readMemory;
+	__typeof__(xmlSetGenericErrorFunc) *setGenericErrorFunc;
+	__typeof__(xmlGetLastError) *getLastError;
+	__typeof__(xmlDocGetRootElement) *docGetRootElement;
+	__typeof__(xmlFreeDoc) *freeDoc;
+	__typeof__(xmlGetLineNo) *getLineNo;
+	__typeof__(xmlNodeGetContent) *nodeGetContent;
+	__typeof__(xmlGetProp) *getProp;
+	xmlFreeFunc *free;
+	char why[160]; /* empty when all is there */
+} X;
+static pthread_once_t x_once = PTHREAD_ONCE_INIT;
+
+static void load_libxml2(void)
+{
+	static const char *const names[] = { "xmlReadMemory", "xmlSetGenericErrorFunc", "xmlGetLastError",
+		"xmlDocGetRootElement", "xmlFreeDoc", "xmlGetLineNo", "xmlNodeGetContent", "xmlGetProp",
+		"xmlFree" };
+	void *h = dlopen("libxml2.so.2", RTLD_NOW | RTLD_LOCAL), *f[9];
+	size_t i;
+
+	if (!h) {
+		snprintf(X.why, sizeof X.why, "cannot load libxml2 to read XML: %s", dlerror());
+		return;
+	}
+	for (i = 0; i < 9; i++)
+		if (!(f[i] = dlsym(h, names[i]))) {
+			snprintf(X.why, sizeof X.why, "libxml2 has no %s", names[i]);
+			return;
+		}
+	/* a data pointer to a function pointer: POSIX guarantees dlsym's */
+	memcpy(&X.readMemory, &f[0], sizeof f[0]);
+	memcpy(&X.setGenericErrorFunc, &f[1], sizeof f[0]);
+	memcpy(&X.getLastError, &f[2], sizeof f[0]);
+	memcpy(&X.docGetRootElement, &f[3], sizeof f[0]);
+	memcpy(&X.freeDoc, &f[4], sizeof f[0]);
+	memcpy(&X.getLineNo, &f[5], sizeof f[0]);
+	memcpy(&X.nodeGetContent, &f[6], sizeof f[0]);
+	memcpy(&X.getProp, &f[7], sizeof f[0]);
+	X.free = f[8]; /* xmlFree is a variable holding the function */
+}
+
 struct loader {
 	const char *path;
 	char *err;
+	/* the lines of the stages, trees (their <internalNodes>) and
+	 * features, for fk_cascade_check's faults */
+	long *stage_line, *tree_line, *feat_line;
 };
 
 /* "PATH:LINE: message" (LINE left out when node is NULL); returns -1 */
@@ -32,7 +229,7 @@ static int fail(struct loader *L, xmlNode *node, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (node)
-		snprintf(L->err, FK_ERRLEN, "%s:%ld: %s", L->path, xmlGetLineNo(node), msg);
+		snprintf(L->err, FK_ERRLEN, "%s:%ld: %s", L->path, X.getLineNo(node), msg);
 	else
 		snprintf(L->err, FK_ERRLEN, "%s: %s", L->path, msg);
 	return -1;
@@ -79,7 +276,7 @@ static int numbers(struct loader *L, xmlNode *node, double **v, int *cap, int *k
 {
 	/* an element holding one text node is read in place */
 	int whole = node->children && node->children->type == XML_TEXT_NODE && !node->children->next;
-	xmlChar *text = whole ? node->children->content : xmlNodeGetContent(node);
+	xmlChar *text = whole ? node->children->content : X.nodeGetContent(node);
 	char *s = (char *)text, *end;
 	int n = 0, rc = 0;
 
@@ -113,21 +310,9 @@ static int numbers(struct loader *L, xmlNode *node, double **v, int *cap, int *k
 		s = end;
 	}
 	if (!whole)
-		xmlFree(text);
+		(*X.free)(text);
 	*k = n;
 	return rc;
-}
-
-/* a rectangle's four numbers are each within a window's reach, so the
- * int sums that check it against the window cannot overflow */
-static int coords_sane(const double *v, const struct fk_cascade *c)
-{
-	double lim = c->w + c->h;
-
-	for (int i = 0; i < 4; i++)
-		if (!(v[i] >= -lim && v[i] <= lim))
-			return 0;
-	return 1;
 }
 
 /* the numbers of node, which must be exactly want of them */
@@ -145,6 +330,30 @@ static int fixed_numbers(struct loader *L, xmlNode *node, double *out, int want)
 	return rc;
 }
 
+/* v as an int, when it is one */
+static int as_int(double v, int *out)
+{
+	if (!(v >= INT_MIN && v <= INT_MAX) || v != (int)v)
+		return 0;
+	*out = (int)v;
+	return 1;
+}
+
+/* v as a float; beyond a float's range an infinity, which the checks refuse */
+static float as_float(double v)
+{
+	return fabs(v) <= FLT_MAX ? (float)v : v > 0 ? INFINITY : -INFINITY;
+}
+
+/* the integers of v[0..n) into out, or an error naming the first that is not one */
+static int ints(struct loader *L, xmlNode *node, const double *v, int n, int *out, const char *what, int i)
+{
+	for (int k = 0; k < n; k++)
+		if (!as_int(v[k], &out[k]))
+			return fail(L, node, "%s %d: \"%g\" is not an integer", what, i, v[k]);
+	return 0;
+}
+
 /* one integer in lo..hi from the text of parent's element name */
 static int int_field(struct loader *L, xmlNode *parent, const char *name,
 		     long lo, long hi, const char *what, int *out)
@@ -154,15 +363,14 @@ static int int_field(struct loader *L, xmlNode *parent, const char *name,
 
 	if (!n || fixed_numbers(L, n, &v, 1))
 		return -1;
-	if (v != (long)v || v < lo || v > hi)
+	if (!as_int(v, out) || v < lo || v > hi)
 		return fail(L, n, "<%s> should be one integer in %ld..%ld", name, lo, hi);
-	*out = (int)v;
 	return 0;
 }
 
 static int text_is(xmlNode *n, const char *want)
 {
-	xmlChar *t = xmlNodeGetContent(n);
+	xmlChar *t = X.nodeGetContent(n);
 	char *s = (char *)t;
 	size_t len;
 	int eq;
@@ -173,7 +381,7 @@ static int text_is(xmlNode *n, const char *want)
 		s++;
 	len = strcspn(s, " \n\t\r");
 	eq = len == strlen(want) && !strncmp(s, want, len) && !s[len + strspn(s + len, " \n\t\r")];
-	xmlFree(t);
+	(*X.free)(t);
 	return eq;
 }
 
@@ -190,11 +398,54 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 	return q;
 }
 
-/* the stages and their trees; features are counted afterwards */
+/* one weak classifier: its nodes (internalNodes in v[0..nn)) and leaves */
+static int load_tree(struct loader *L, fk_cascade *c, xmlNode *in, const double *v, int nn,
+		     size_t *cap_nodes, size_t *cap_sub)
+{
+	int node_len = 3 + (c->ncat > 0 ? c->subset_size : 1), j, q;
+	struct fk_tree *T = &c->trees[c->ntrees];
+
+	if (nn == 0 || nn % node_len)
+		return fail(L, in, "<internalNodes> has %d numbers, not a multiple of %d", nn, node_len);
+	T->node = c->nnodes;
+	T->nnodes = nn / node_len;
+	T->leaf = c->nleaves;
+	c->nodes = grow(c->nodes, cap_nodes, (size_t)c->nnodes + T->nnodes, sizeof *c->nodes);
+	if (c->ncat > 0)
+		c->subsets = grow(c->subsets, cap_sub, ((size_t)c->nnodes + T->nnodes) * c->subset_size,
+				  sizeof *c->subsets);
+	if (!c->nodes || (c->ncat > 0 && !c->subsets))
+		return fail(L, NULL, "out of memory");
+	for (j = 0; j < T->nnodes; j++) {
+		const double *p = v + j * node_len;
+		struct fk_node *N = &c->nodes[c->nnodes + j];
+		int lrf[3];
+		if (ints(L, in, p, 3, lrf, "node", j))
+			return -1;
+		N->left = lrf[0];
+		N->right = lrf[1];
+		N->feat = lrf[2];
+		N->thr = 0;
+		if (c->ncat == 0) {
+			N->thr = as_float(p[3]);
+			continue;
+		}
+		for (q = 0; q < c->subset_size; q++) {
+			double s = p[3 + q];
+			if (!(s >= INT_MIN && s <= UINT32_MAX) || s != (double)(long)s)
+				return fail(L, in, "node %d: subset word \"%g\" is not a 32-bit integer", j, s);
+			c->subsets[((size_t)c->nnodes + j) * c->subset_size + q] = (int)(unsigned)(long)s;
+		}
+	}
+	c->nnodes += T->nnodes;
+	c->ntrees++;
+	return 0;
+}
+
+/* the stages and their trees */
 static int load_stages(struct loader *L, fk_cascade *c, xmlNode *stages)
 {
-	size_t cap_trees = 0, cap_nodes = 0, cap_leaves = 0, cap_sub = 0;
-	int node_len = 3 + (c->ncat > 0 ? c->subset_size : 1);
+	size_t cap_trees = 0, cap_lines = 0, cap_nodes = 0, cap_leaves = 0, cap_sub = 0;
 	double *v = NULL;
 	int vcap = 0, si = 0, rc = -1;
 	xmlNode *st;
@@ -203,7 +454,8 @@ static int load_stages(struct loader *L, fk_cascade *c, xmlNode *stages)
 	if (c->nstages == 0)
 		return fail(L, stages, "<stages> is empty");
 	c->stages = calloc(c->nstages, sizeof *c->stages);
-	if (!c->stages)
+	L->stage_line = malloc(c->nstages * sizeof *L->stage_line);
+	if (!c->stages || !L->stage_line)
 		return fail(L, NULL, "out of memory");
 	for (st = stages->children; st; st = st->next) {
 		struct fk_stage *S = &c->stages[si];
@@ -212,18 +464,16 @@ static int load_stages(struct loader *L, fk_cascade *c, xmlNode *stages)
 
 		if (!is_elem(st, NULL))
 			continue;
+		L->stage_line[si] = X.getLineNo(st);
 		if (!(thr = need(L, st, "stageThreshold", "stage")) || fixed_numbers(L, thr, &t, 1))
 			goto out;
-		S->thr = (float)t - 1e-5f;
+		S->thr = as_float(t) - 1e-5f;
 		if (!(weak = need(L, st, "weakClassifiers", "stage")))
 			goto out;
 		S->first = c->ntrees;
 		S->ntrees = count_elems(weak);
-		if (S->ntrees == 0)
-			{ fail(L, weak, "stage %d has no weak classifiers", si); goto out; }
 		for (w = weak->children; w; w = w->next) {
 			xmlNode *in, *lv;
-			struct fk_tree *T;
 			int nn, nl, j;
 
 			if (!is_elem(w, NULL))
@@ -231,63 +481,24 @@ static int load_stages(struct loader *L, fk_cascade *c, xmlNode *stages)
 			if (!(in = need(L, w, "internalNodes", "weak classifier"))
 			    || !(lv = need(L, w, "leafValues", "weak classifier")))
 				goto out;
-			if (numbers(L, in, &v, &vcap, &nn))
-				goto out;
-			if (nn == 0 || nn % node_len)
-				{ fail(L, in, "<internalNodes> has %d numbers, not a multiple of %d", nn, node_len); goto out; }
-			c->trees = grow(c->trees, &cap_trees, c->ntrees + 1, sizeof *c->trees);
-			c->nodes = grow(c->nodes, &cap_nodes, c->nnodes + nn / node_len, sizeof *c->nodes);
-			if (c->ncat > 0)
-				c->subsets = grow(c->subsets, &cap_sub, (size_t)(c->nnodes + nn / node_len) * c->subset_size,
-						  sizeof *c->subsets);
-			if (!c->trees || !c->nodes || (c->ncat > 0 && !c->subsets))
+			c->trees = grow(c->trees, &cap_trees, (size_t)c->ntrees + 1, sizeof *c->trees);
+			L->tree_line = grow(L->tree_line, &cap_lines, (size_t)c->ntrees + 1, sizeof *L->tree_line);
+			if (!c->trees || !L->tree_line)
 				{ fail(L, NULL, "out of memory"); goto out; }
-			T = &c->trees[c->ntrees++];
-			T->node = c->nnodes;
-			T->nnodes = nn / node_len;
-			T->leaf = c->nleaves;
-			if (T->nnodes > c->max_nodes)
-				c->max_nodes = T->nnodes;
-			for (j = 0; j < T->nnodes; j++) {
-				const double *p = v + j * node_len;
-				struct fk_node *N = &c->nodes[c->nnodes + j];
-				int q;
-				/* a child is a later node of this tree or a leaf of it */
-				for (q = 0; q < 3; q++)
-					if (p[q] != (int)p[q])
-						{ fail(L, in, "node %d: \"%g\" is not an integer", j, p[q]); goto out; }
-				N->left = (int)p[0];
-				N->right = (int)p[1];
-				N->feat = (int)p[2];
-				if ((N->left > 0 && (N->left <= j || N->left >= T->nnodes)) || N->left < -T->nnodes
-				    || (N->right > 0 && (N->right <= j || N->right >= T->nnodes)) || N->right < -T->nnodes)
-					{ fail(L, in, "node %d: children %d %d are not later nodes or leaves of the tree",
-					       j, N->left, N->right); goto out; }
-				if (N->feat < 0)
-					{ fail(L, in, "node %d: feature %d is negative", j, N->feat); goto out; }
-				if (c->ncat > 0) {
-					N->thr = 0;
-					for (q = 0; q < c->subset_size; q++) {
-						double s = p[3 + q];
-						if (s != (double)(long)s || s < INT_MIN || s > UINT32_MAX)
-							{ fail(L, in, "node %d: subset word \"%g\" is not a 32-bit integer", j, s); goto out; }
-						c->subsets[(size_t)(c->nnodes + j) * c->subset_size + q] =
-							(int)(unsigned)(long)s;
-					}
-				} else
-					N->thr = (float)p[3];
-			}
-			c->nnodes += T->nnodes;
+			L->tree_line[c->ntrees] = X.getLineNo(in);
+			if (numbers(L, in, &v, &vcap, &nn) || load_tree(L, c, in, v, nn, &cap_nodes, &cap_sub))
+				goto out;
+			nn = c->trees[c->ntrees - 1].nnodes;
 			if (numbers(L, lv, &v, &vcap, &nl))
 				goto out;
-			if (nl != T->nnodes + 1)
+			if (nl != nn + 1)
 				{ fail(L, lv, "<leafValues> has %d numbers for a tree of %d nodes (want %d)",
-				       nl, T->nnodes, T->nnodes + 1); goto out; }
-			c->leaves = grow(c->leaves, &cap_leaves, c->nleaves + nl, sizeof *c->leaves);
+				       nl, nn, nn + 1); goto out; }
+			c->leaves = grow(c->leaves, &cap_leaves, (size_t)c->nleaves + nl, sizeof *c->leaves);
 			if (!c->leaves)
 				{ fail(L, NULL, "out of memory"); goto out; }
 			for (j = 0; j < nl; j++)
-				c->leaves[c->nleaves + j] = (float)v[j];
+				c->leaves[c->nleaves + j] = as_float(v[j]);
 			c->nleaves += nl;
 		}
 		si++;
@@ -301,31 +512,26 @@ out:
 static int load_features(struct loader *L, fk_cascade *c, xmlNode *feats)
 {
 	xmlNode *f;
-	int fi = 0, i;
+	int fi = 0;
 
 	c->nfeat = count_elems(feats);
 	c->feat = calloc(c->nfeat ? c->nfeat : 1, sizeof *c->feat);
-	if (!c->feat)
+	L->feat_line = malloc((c->nfeat ? c->nfeat : 1) * sizeof *L->feat_line);
+	if (!c->feat || !L->feat_line)
 		return fail(L, NULL, "out of memory");
 	for (f = feats->children; f; f = f->next) {
 		struct fk_feature *F = &c->feat[fi];
-		double v[6];
+		double v[5];
+		int xywh[4];
 
 		if (!is_elem(f, NULL))
 			continue;
+		L->feat_line[fi] = X.getLineNo(f);
 		if (c->type == FK_LBP) {
 			xmlNode *r = need(L, f, "rect", "LBP feature");
-			struct fk_wrect *R = &F->r[0];
-			if (!r || fixed_numbers(L, r, v, 4))
+			if (!r || fixed_numbers(L, r, v, 4) || ints(L, r, v, 4, xywh, "LBP feature", fi))
 				return -1;
-			if (!coords_sane(v, c))
-				return fail(L, r, "LBP feature %d: rect %g %g %g %g does not fit the %dx%d window",
-					    fi, v[0], v[1], v[2], v[3], c->w, c->h);
-			R->x = (int)v[0], R->y = (int)v[1], R->w = (int)v[2], R->h = (int)v[3];
-			if (R->x != v[0] || R->y != v[1] || R->w != v[2] || R->h != v[3] || R->x < 0
-			    || R->y < 0 || R->w < 1 || R->h < 1 || R->x + 3 * R->w > c->w || R->y + 3 * R->h > c->h)
-				return fail(L, r, "LBP feature %d: rect %g %g %g %g does not fit the %dx%d window",
-					    fi, v[0], v[1], v[2], v[3], c->w, c->h);
+			F->r[0] = (struct fk_wrect){ xywh[0], xywh[1], xywh[2], xywh[3], 0 };
 		} else {
 			xmlNode *rects = need(L, f, "rects", "HAAR feature"), *r, *t;
 			int ri = 0;
@@ -336,33 +542,15 @@ static int load_features(struct loader *L, fk_cascade *c, xmlNode *feats)
 				if (fixed_numbers(L, t, &tv, 1))
 					return -1;
 				F->tilted = tv != 0;
-				c->tilted |= F->tilted;
 			}
 			for (r = rects->children; r; r = r->next) {
-				struct fk_wrect *R;
-				int ok;
 				if (!is_elem(r, NULL))
 					continue;
 				if (ri == 3)
 					return fail(L, r, "HAAR feature %d has more than 3 rectangles", fi);
-				if (fixed_numbers(L, r, v, 5))
+				if (fixed_numbers(L, r, v, 5) || ints(L, r, v, 4, xywh, "HAAR feature", fi))
 					return -1;
-				if (!coords_sane(v, c))
-					return fail(L, r, "HAAR feature %d: rectangle %g %g %g %g does not fit the %dx%d window",
-						    fi, v[0], v[1], v[2], v[3], c->w, c->h);
-				R = &F->r[ri++];
-				R->x = (int)v[0], R->y = (int)v[1], R->w = (int)v[2], R->h = (int)v[3];
-				R->weight = (float)v[4];
-				ok = R->x == v[0] && R->y == v[1] && R->w == v[2] && R->h == v[3]
-					&& R->w >= 0 && R->h >= 0;
-				if (ok && !F->tilted)
-					ok = R->x >= 0 && R->y >= 0 && R->x + R->w <= c->w && R->y + R->h <= c->h;
-				else if (ok) /* corners (x,y) (x-h,y+h) (x+w,y+w) (x+w-h,y+w+h) */
-					ok = R->x - R->h >= 0 && R->y >= 0 && R->x + R->w <= c->w
-						&& R->y + R->w + R->h <= c->h;
-				if (!ok)
-					return fail(L, r, "HAAR feature %d: %srectangle %g %g %g %g does not fit the %dx%d window",
-						    fi, F->tilted ? "tilted " : "", v[0], v[1], v[2], v[3], c->w, c->h);
+				F->r[ri++] = (struct fk_wrect){ xywh[0], xywh[1], xywh[2], xywh[3], as_float(v[4]) };
 			}
 			if (ri < 2)
 				return fail(L, rects, "HAAR feature %d has %d rectangle%s, not 2 or 3",
@@ -370,15 +558,15 @@ static int load_features(struct loader *L, fk_cascade *c, xmlNode *feats)
 		}
 		fi++;
 	}
-	for (i = 0; i < c->nnodes; i++)
-		if (c->nodes[i].feat >= c->nfeat)
-			return fail(L, feats, "a tree uses feature %d of %d", c->nodes[i].feat, c->nfeat);
 	return 0;
 }
 
 static int load_cascade(struct loader *L, fk_cascade *c, xmlNode *root)
 {
 	xmlNode *top, *n, *fp;
+	struct fk_fault at;
+	char msg[FK_ERRLEN];
+	long line;
 
 	if (!root || !is_elem(root, "opencv_storage"))
 		return fail(L, root, "not an OpenCV storage file (the root element is not <opencv_storage>)");
@@ -387,9 +575,9 @@ static int load_cascade(struct loader *L, fk_cascade *c, xmlNode *root)
 	if (!top)
 		return fail(L, root, "<opencv_storage> holds nothing");
 	if (!child(top, "stageType")) {
-		xmlChar *type = xmlGetProp(top, (const xmlChar *)"type_id");
+		xmlChar *type = X.getProp(top, (const xmlChar *)"type_id");
 		int old = type && !strcmp((char *)type, "opencv-haar-classifier");
-		xmlFree(type);
+		(*X.free)(type);
 		return fail(L, top, old ? "an old-style haartraining cascade: only opencv_traincascade's "
 			    "format is read" : "<%s> is not a cascade (it has no <stageType>)", top->name);
 	}
@@ -405,8 +593,8 @@ static int load_cascade(struct loader *L, fk_cascade *c, xmlNode *root)
 		c->type = FK_LBP;
 	else
 		return fail(L, n, "feature type is neither HAAR nor LBP");
-	if (int_field(L, top, "width", 1, 10000, "cascade", &c->w)
-	    || int_field(L, top, "height", 1, 10000, "cascade", &c->h))
+	if (int_field(L, top, "width", 1, FK_MAX_WINDOW, "cascade", &c->w)
+	    || int_field(L, top, "height", 1, FK_MAX_WINDOW, "cascade", &c->h))
 		return -1;
 	if (!(fp = need(L, top, "featureParams", "cascade"))
 	    || int_field(L, fp, "maxCatCount", 0, 1 << 16, "<featureParams>", &c->ncat))
@@ -417,13 +605,16 @@ static int load_cascade(struct loader *L, fk_cascade *c, xmlNode *root)
 	if (c->type == FK_LBP && c->ncat != 256)
 		return fail(L, fp, "LBP features have 256 categories, not %d", c->ncat);
 	c->subset_size = (c->ncat + 31) / 32;
-	if (c->type == FK_HAAR && (c->w < 3 || c->h < 3))
-		return fail(L, top, "a %dx%d window is too small", c->w, c->h);
 	if (!(n = need(L, top, "stages", "cascade")) || load_stages(L, c, n))
 		return -1;
 	if (!(n = need(L, top, "features", "cascade")) || load_features(L, c, n))
 		return -1;
-	return 0;
+	if (!fk_cascade_check(c, &at, msg))
+		return 0;
+	line = at.in == FK_IN_STAGE ? L->stage_line[at.index] : at.in == FK_IN_TREE ? L->tree_line[at.index]
+		: at.in == FK_IN_FEATURE ? L->feat_line[at.index] : X.getLineNo(top);
+	snprintf(L->err, FK_ERRLEN, "%s:%ld: %.200s", L->path, line, msg);
+	return -1;
 }
 
 static void silent(void *ctx, const char *fmt, ...)
@@ -432,37 +623,24 @@ static void silent(void *ctx, const char *fmt, ...)
 	(void)fmt;
 }
 
-fk_cascade *fk_cascade_load(const char *path, char *err)
+static fk_cascade *load_xml(const unsigned char *b, size_t n, const char *path, char *err)
 {
-	struct loader L = { path, err };
+	struct loader L = { path, err, NULL, NULL, NULL };
 	fk_cascade *c;
 	xmlDoc *doc;
-	FILE *f;
-	int empty;
 
-	/* the usual reasons first, in the usual words */
-	if (!(f = fopen(path, "rb"))) {
-		snprintf(err, FK_ERRLEN, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	empty = getc(f) == EOF;
-	if (empty && ferror(f)) { /* e.g. a folder */
-		snprintf(err, FK_ERRLEN, "%s: %s", path, strerror(errno));
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	if (empty) {
-		snprintf(err, FK_ERRLEN, "%s: the cascade file is empty", path);
+	pthread_once(&x_once, load_libxml2);
+	if (X.why[0]) {
+		snprintf(err, FK_ERRLEN, "%s: %s", path, X.why);
 		return NULL;
 	}
 	/* libxml2 reports nothing itself: its last error becomes the message */
-	xmlSetGenericErrorFunc(NULL, silent);
-	doc = xmlReadFile(path, NULL, XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NONET
-			  | XML_PARSE_HUGE | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
-	xmlSetGenericErrorFunc(NULL, NULL);
+	X.setGenericErrorFunc(NULL, silent);
+	doc = X.readMemory((const char *)b, (int)n, path, NULL, XML_PARSE_NOERROR | XML_PARSE_NOWARNING
+			    | XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
+	X.setGenericErrorFunc(NULL, NULL);
 	if (!doc) {
-		const xmlError *e = xmlGetLastError();
+		const xmlError *e = X.getLastError();
 		char msg[160] = "unreadable";
 		long line = e ? e->line : 0;
 		if (e && e->message) {
@@ -478,11 +656,77 @@ fk_cascade *fk_cascade_load(const char *path, char *err)
 	c = calloc(1, sizeof *c);
 	if (!c)
 		snprintf(err, FK_ERRLEN, "out of memory");
-	else if (load_cascade(&L, c, xmlDocGetRootElement(doc))) {
+	else if (load_cascade(&L, c, X.docGetRootElement(doc))) {
 		fk_cascade_free(c);
 		c = NULL;
 	}
-	xmlFreeDoc(doc);
+	free(L.stage_line);
+	free(L.tree_line);
+	free(L.feat_line);
+	X.freeDoc(doc);
+	return c;
+}
+
+/* ---- either format ---- */
+/* the biggest cascade file read: OpenCV's biggest are a few megabytes */
+#define MAX_FILE (256u << 20)
+
+fk_cascade *fk_cascade_fload(FILE *f, const char *name, char *err)
+{
+	unsigned char *b = NULL;
+	size_t n = 0, cap = 0, got;
+	struct stat sb;
+	fk_cascade *c;
+
+	do {
+		if (n == cap) {
+			unsigned char *nb;
+			/* a file's size, 1 more to see its end; else doubling */
+			cap = cap ? 2 * cap : !fstat(fileno(f), &sb) && S_ISREG(sb.st_mode)
+				&& sb.st_size < MAX_FILE ? (size_t)sb.st_size + 1 : 1 << 16;
+			if (cap > MAX_FILE + 1)
+				cap = MAX_FILE + 1;
+			if (n == cap) {
+				free(b);
+				snprintf(err, FK_ERRLEN, "%s: more than %u MiB, too big for a cascade",
+					 name, MAX_FILE >> 20);
+				return NULL;
+			}
+			if (!(nb = realloc(b, cap))) {
+				free(b);
+				snprintf(err, FK_ERRLEN, "%s: out of memory", name);
+				return NULL;
+			}
+			b = nb;
+		}
+		got = fread(b + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	if (ferror(f)) { /* e.g. a folder */
+		snprintf(err, FK_ERRLEN, "%s: %s", name, strerror(errno));
+		c = NULL;
+	} else if (n == 0) {
+		snprintf(err, FK_ERRLEN, "%s: the cascade file is empty", name);
+		c = NULL;
+	} else if (n >= sizeof FK_FKC_MAGIC - 1 && !memcmp(b, FK_FKC_MAGIC, sizeof FK_FKC_MAGIC - 1))
+		c = fk_cascade_unpack(b, n, name, err);
+	else
+		c = load_xml(b, n, name, err);
+	free(b);
+	return c;
+}
+
+fk_cascade *fk_cascade_load(const char *path, char *err)
+{
+	fk_cascade *c;
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		snprintf(err, FK_ERRLEN, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	c = fk_cascade_fload(f, path, err);
+	fclose(f);
 	return c;
 }
 

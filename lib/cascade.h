@@ -2,7 +2,8 @@
  *
  * fk_cascade_load reads a cascade in OpenCV's XML format (opencv_traincascade,
  * <cascade><stageType>BOOST</stageType>, HAAR features with stumps or trees,
- * upright or tilted, and LBP features), e.g. Debian's opencv-data files.
+ * upright or tilted, and LBP features), e.g. Debian's opencv-data files,
+ * or the same packed by fk_cascade_write, which loads in microseconds.
  * fk_detect reproduces cv::CascadeClassifier::detectMultiScale of OpenCV 4:
  * grey conversion, image pyramid, window stepping, variance normalisation
  * and rectangle grouping give the same rectangles for the same pixels.
@@ -27,15 +28,25 @@ typedef struct {
 	int min_w, min_h;  /* smallest window tried, 0 = the cascade's */
 	int max_w, max_h;  /* largest window tried, 0 = the image's */
 	int threads;       /* worker threads, >= 1 */
+	int plain;         /* one window at a time, never four at once: the
+			    * obviously right loop, for the tests */
 } fk_detect_opts;
 
-/* scale 1.1, 3 neighbours, no size limits, 2 threads */
+/* scale 1.1, 3 neighbours, no size limits, 2 threads, not plain */
 void fk_detect_defaults(fk_detect_opts *o);
 
-/* Load a cascade file.  NULL with a message naming the file and what is
- * wrong in it (missing, empty, not XML, not a cascade, bad numbers). */
+/* Load a cascade file, OpenCV's XML or facekit's packed form
+ * (fkcascade(5)), told apart by the first bytes.  NULL with a message
+ * naming the file and what is wrong in it (missing, empty, not XML, not a
+ * cascade, bad numbers, a damaged packed file). */
 fk_cascade *fk_cascade_load(const char *path, char *err);
+/* the same from an open stream, read to its end; name is for messages */
+fk_cascade *fk_cascade_fload(FILE *f, const char *name, char *err);
 void fk_cascade_free(fk_cascade *c);
+
+/* Write c in the packed form (fkcascade(5)) to f.  0, or -1 with err
+ * when writing fails (f is not closed or flushed). */
+int fk_cascade_write(const fk_cascade *c, FILE *f, char *err);
 
 /* OpenCV's BGR2GRAY on RGB pixels: (9798 R + 19235 G + 3735 B + 2^14) >> 15 */
 void fk_grey(const fk_image *im, unsigned char *grey);
@@ -44,7 +55,10 @@ void fk_grey(const fk_image *im, unsigned char *grey);
 void fk_resize_grey(const unsigned char *src, int sw, int sh,
 		    unsigned char *dst, int dw, int dh);
 
-/* Detect in a w x h grey image.  *out gets the grouped rectangles
+/* Detect in a w x h grey image, on o->threads threads: the caller's and
+ * libcnn's workers, which are kept from call to call and shared with
+ * libcnn, so call fk_detect (like libcnn) from one thread at a time.
+ * *out gets the grouped rectangles
  * (malloc'd, *n of them, clipped to the image, sorted by y then x; the
  * caller frees).  With
  * o->min_neighbors < 0 the raw windows come back ungrouped, in scan order

@@ -39,7 +39,6 @@ struct fk_tree {
 struct fk_cascade {
 	int type, w, h;
 	int ncat, subset_size; /* LBP: 256 categories in 8 ints a node */
-	int max_nodes;         /* 1 when every tree is a stump */
 	int tilted;            /* some feature is tilted */
 	int nstages, ntrees, nnodes, nleaves, nfeat;
 	struct fk_stage *stages;
@@ -49,5 +48,29 @@ struct fk_cascade {
 	int *subsets; /* nnodes * subset_size, LBP only */
 	struct fk_feature *feat;
 };
+
+/* the largest window side a cascade may have */
+#define FK_MAX_WINDOW 10000
+
+/* what fk_cascade_check found wrong: the cascade as a whole, or stage,
+ * tree or feature number index (so that the XML reader can name its line) */
+enum { FK_IN_CASCADE, FK_IN_STAGE, FK_IN_TREE, FK_IN_FEATURE };
+struct fk_fault {
+	int in, index;
+};
+
+/* The checks both file formats share: everything fk_detect relies on.
+ * Window size and feature type; the stages, trees, nodes and leaves in
+ * order, each within the counts; every child a later node or a leaf of
+ * its tree; every feature index in range; every rectangle inside the
+ * window; every number finite.  Sets the derived fields (subset_size,
+ * tilted).  0, or -1 with *at and a message (no file name) in
+ * msg[FK_ERRLEN]. */
+int fk_cascade_check(fk_cascade *c, struct fk_fault *at, char *msg);
+
+/* the packed form (fkcascade(5)): its magic, and the reader of a whole
+ * file in memory (name for messages), NULL with err on any fault */
+#define FK_FKC_MAGIC "\x89" "FKC\r\n\x1a\n"
+fk_cascade *fk_cascade_unpack(const unsigned char *b, size_t n, const char *name, char *err);
 
 #endif

@@ -9,11 +9,18 @@
  * A window passes when every stage's sum of tree outputs reaches the
  * stage threshold; HAAR feature values are divided by the window's
  * standard deviation (times its area) over the inner (W-2) x (H-2)
- * rectangle.  Scales are shared out among threads. */
+ * rectangle.  Scales are shared out among threads, biggest first, each
+ * thread taking the next when done with one.  With SSE2, HAAR windows
+ * side by side go four at a time (each lane doing what the one-window
+ * code does, so the answers are the same to the bit). */
 #include "cascade_impl.h"
+#include "cnn_layer.h" /* cnn__parallel */
 
 #include <math.h>
-#include <pthread.h>
+#include <stdatomic.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +31,7 @@ void fk_detect_defaults(fk_detect_opts *o)
 	o->min_neighbors = 3;
 	o->min_w = o->min_h = o->max_w = o->max_h = 0;
 	o->threads = 2;
+	o->plain = 0;
 }
 
 void fk_grey(const fk_image *im, unsigned char *grey)
@@ -173,19 +181,19 @@ void fk_resize_grey(const unsigned char *src, int sw, int sh,
 }
 
 /* ---- integral images ----
- * (w+1) x (h+1) arrays of 32-bit sums that wrap like OpenCV's CV_32S ones:
+ * (w+1) x (h+1) arrays of 32-bit sums, rows st apart (the same stride at
+ * every scale, as in OpenCV), that wrap like OpenCV's CV_32S ones:
  * differences over a window are exact however big the image.  The tilted
  * one holds at (X, Y) the sum over the triangle y < Y, |x - X + 1| <= Y-1-y
  * (pixels beyond the image count 0), built row by row from two running
  * sums of row prefixes, one along each diagonal. */
-static void integrals(const unsigned char *g, int w, int h, uint32_t *sum, uint32_t *sq,
+static void integrals(const unsigned char *g, int w, int h, size_t st, uint32_t *sum, uint32_t *sq,
 		      uint32_t *tilt, uint32_t *scratch)
 {
-	size_t st = (size_t)w + 1;
 	int x, y;
 
-	memset(sum, 0, st * sizeof *sum);
-	memset(sq, 0, st * sizeof *sq);
+	memset(sum, 0, (w + 1) * sizeof *sum);
+	memset(sq, 0, (w + 1) * sizeof *sq);
 	for (y = 0; y < h; y++) {
 		const unsigned char *p = g + (size_t)y * w;
 		uint32_t *s = sum + (y + 1) * st, *q = sq + (y + 1) * st;
@@ -203,7 +211,7 @@ static void integrals(const unsigned char *g, int w, int h, uint32_t *sum, uint3
 		uint32_t *A = scratch, *B = scratch + w + h, *P = scratch + 2 * (w + h);
 		int n = w + h, X;
 		memset(A, 0, 2 * (size_t)n * sizeof *A);
-		memset(tilt, 0, st * sizeof *tilt);
+		memset(tilt, 0, (w + 1) * sizeof *tilt);
 		for (y = 0; y < h; y++) {
 			const unsigned char *p = g + (size_t)y * w;
 			uint32_t *t = tilt + (y + 1) * st;
@@ -222,10 +230,12 @@ static void integrals(const unsigned char *g, int w, int h, uint32_t *sum, uint3
 	}
 }
 
-/* ---- the cascade at one scale ----
- * Each scale gets the tree nodes again in file order, each carrying its
- * feature's offsets into that scale's integral images, so that a window's
- * walk through the cascade reads memory in sequence. */
+/* ---- the cascade over the pyramid ----
+ * The tree nodes, in file order, each carry its feature's offsets into
+ * the integral images, so that a window's walk through the cascade reads
+ * memory in sequence.  As every scale's integral images have the same
+ * stride, the offsets are worked out once a call, before the threads
+ * start, and shared by them. */
 struct enode {
 	union {
 		int ofs[3][4]; /* HAAR: the rectangles' corners */
@@ -240,20 +250,28 @@ struct enode {
 	float leaf[2]; /* the values of the left and right children that are leaves */
 };
 
+struct worker {
+	fk_rect *hits;
+	int n, cap, failed;
+};
+
 struct job {
 	const fk_cascade *c;
 	const unsigned char *grey;
 	int w, h;
 	const float *scales;
-	int nscales, next;
-	pthread_mutex_t lock;
-	int failed;
-};
-
-struct worker {
-	struct job *job;
-	fk_rect *hits;
-	int n, cap, failed, started;
+	int nscales;
+	atomic_int next;     /* the next scale to take */
+	atomic_int failed;
+	int sw, sh;          /* the biggest scale's image, which sets ... */
+	size_t st, plane;    /* ... the integral images' stride and size */
+	int nofs[4];         /* the variance rectangle's offsets */
+	const struct enode *E;
+	int simd;            /* four windows at once (HAAR trees of SIMD_NODES nodes at most) */
+	int half;            /* then the offsets for split columns (see point) */
+	int nofs2[4];
+	const struct enode *E2;
+	struct worker *W;    /* one a part */
 };
 
 static inline int rect_sum(const uint32_t *p, const int *o)
@@ -310,6 +328,25 @@ static inline double stage_sum(const fk_cascade *c, const struct fk_stage *S, co
 	return sum;
 }
 
+/* the factor a HAAR feature's value at window p is multiplied by, 1 over
+ * the window's standard deviation times its area (from the sums at p and
+ * the squares at q over the inner rectangle, whose corners are pofs and
+ * qofs away); 0 when the window is flat (or all but flat), which passes
+ * no stage */
+static inline float norm_factor(const uint32_t *p, const int *pofs, const uint32_t *q, const int *qofs,
+				double area)
+{
+	int vs = rect_sum(p, pofs);
+	uint32_t vq = q[qofs[0]] - q[qofs[1]] - q[qofs[2]] + q[qofs[3]];
+	double nf = area * vq - (double)vs * vs;
+	float vnf;
+
+	if (!(nf > 0))
+		return 0;
+	vnf = (float)(1. / sqrt(nf));
+	return area * vnf < 1e-1 ? vnf : 0;
+}
+
 /* one window at p (its top-left in the sum image): 1 when every stage
  * passes, -k when stage k fails (0: the first), -1 when the window is flat */
 static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
@@ -318,14 +355,8 @@ static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
 	int si;
 
 	if (c->type == FK_HAAR) {
-		int vs = rect_sum(p, nofs);
-		uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]];
-		double nf = area * vq - (double)vs * vs;
-		float vnf;
-		if (!(nf > 0))
-			return -1;
-		vnf = (float)(1. / sqrt(nf));
-		if (!(area * vnf < 1e-1))
+		float vnf = norm_factor(p, nofs, q, nofs, area);
+		if (vnf == 0)
 			return -1;
 		for (si = 0; si < c->nstages; si++)
 			if (stage_sum(c, &c->stages[si], p, E, vnf, 1) < c->stages[si].thr)
@@ -337,21 +368,196 @@ static int run_window(const fk_cascade *c, const uint32_t *p, const uint32_t *q,
 	return 1;
 }
 
-static void rect_offsets(int *o, int x, int y, int w, int h, size_t st, int base)
+#ifdef __SSE2__
+/* ---- four HAAR windows at once ----
+ * Four windows side by side, one step apart, in the four lanes of SSE
+ * registers (their values four in a row: at step 2 the integral images'
+ * columns are split, see point), with the very operations of the one-window code
+ * in each lane (float features, double stage sums), so that each lane's
+ * answer is run_window's.  A tree's nodes are all evaluated and the leaf
+ * each lane reaches is picked from the last node back to the root; this
+ * is for cascades of trees of up to SIMD_NODES nodes (Debian's alt2 has
+ * 2, the stump cascades 1).  The lanes run until all have failed a stage. */
+#define SIMD_NODES 3
+
+static inline __m128 rect_sum4(const uint32_t *p, const int *o)
 {
-	o[0] = base + x + (int)st * y;
-	o[1] = base + x + w + (int)st * y;
-	o[2] = base + x + (int)st * (y + h);
-	o[3] = base + x + w + (int)st * (y + h);
+#define AT4(k) _mm_loadu_si128((const __m128i *)(p + o[k]))
+	return _mm_cvtepi32_ps(_mm_add_epi32(_mm_sub_epi32(_mm_sub_epi32(AT4(0), AT4(1)), AT4(2)), AT4(3)));
+#undef AT4
 }
 
-static void tilted_offsets(int *o, int x, int y, int w, int h, size_t st, int base)
+static inline __m128 haar_value4(const uint32_t *p, const struct enode *f, __m128 vnf)
 {
-	o[0] = base + x + (int)st * y;
-	o[1] = base + x - h + (int)st * (y + h);
-	o[2] = base + x + w + (int)st * (y + w);
-	o[3] = base + x + w - h + (int)st * (y + w + h);
+	__m128 v = _mm_add_ps(_mm_mul_ps(_mm_set1_ps(f->w[0]), rect_sum4(p, f->u.ofs[0])),
+			      _mm_mul_ps(_mm_set1_ps(f->w[1]), rect_sum4(p, f->u.ofs[1])));
+
+	if (f->w[2] != 0.0f)
+		v = _mm_add_ps(v, _mm_mul_ps(_mm_set1_ps(f->w[2]), rect_sum4(p, f->u.ofs[2])));
+	return _mm_mul_ps(v, vnf);
 }
+
+/* the leaf values the four windows reach in the tree of nodes N[0..nn),
+ * picked from the last node back to the root (inlined for each nn) */
+static inline __attribute__((always_inline)) __m128
+tree_nodes4(const struct enode *N, int nn, const uint32_t *p, __m128 vnf)
+{
+	__m128 val[SIMD_NODES] = { _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps() }, m, l, r;
+	int j;
+
+	if (nn == 1) { /* a stump */
+		m = _mm_cmplt_ps(haar_value4(p, N, vnf), _mm_set1_ps(N->thr));
+		return _mm_or_ps(_mm_and_ps(m, _mm_set1_ps(N->leaf[0])), _mm_andnot_ps(m, _mm_set1_ps(N->leaf[1])));
+	}
+	for (j = nn - 1; j >= 0; j--) {
+		const struct enode *e = N + j;
+		m = _mm_cmplt_ps(haar_value4(p, e, vnf), _mm_set1_ps(e->thr));
+		l = e->left <= 0 ? _mm_set1_ps(e->leaf[0]) : val[e->left];
+		r = e->right <= 0 ? _mm_set1_ps(e->leaf[1]) : val[e->right];
+		val[j] = _mm_or_ps(_mm_and_ps(m, l), _mm_andnot_ps(m, r));
+	}
+	return val[0];
+}
+
+static inline __m128 tree_value4(const struct enode *N, int nn, const uint32_t *p, __m128 vnf)
+{
+	return nn == 1 ? tree_nodes4(N, 1, p, vnf) : nn == 2 ? tree_nodes4(N, 2, p, vnf)
+		: tree_nodes4(N, SIMD_NODES, p, vnf);
+}
+
+/* run_window's answers for the first k (1..4) of the four windows at
+ * p .. p+3 (pofs: the inner rectangle's corners from there), whose
+ * squares are at q, q+qd, .. (qofs: the corners; the squares are never
+ * split) */
+static void run_windows4(const fk_cascade *c, const uint32_t *p, const int *pofs, const uint32_t *q,
+			 const int *qofs, int qd, int k, double area, const struct enode *E, int *res)
+{
+	float vn[4] = { 0, 0, 0, 0 };
+	int alive = 0, i, si, t;
+	__m128 vnf;
+
+	for (i = 0; i < 4; i++) {
+		res[i] = -1;
+		if (i < k && (vn[i] = norm_factor(p + i, pofs, q + i * qd, qofs, area)) != 0) {
+			res[i] = 1;
+			alive |= 1 << i;
+		}
+	}
+	vnf = _mm_loadu_ps(vn);
+	for (si = 0; si < c->nstages && alive; si++) {
+		const struct fk_stage *S = &c->stages[si];
+		if (!(alive & (alive - 1))) { /* one window left: on its own */
+			i = __builtin_ctz(alive);
+			for (; si < c->nstages; si++)
+				if (stage_sum(c, &c->stages[si], p + i, E, vn[i], 1) < c->stages[si].thr) {
+					res[i] = -si;
+					break;
+				}
+			return;
+		}
+		__m128d lo = _mm_setzero_pd(), hi = _mm_setzero_pd(), th = _mm_set1_pd(S->thr);
+		int fail;
+		for (t = S->first; t < S->first + S->ntrees; t++) {
+			__m128 v = tree_value4(E + c->trees[t].node, c->trees[t].nnodes, p, vnf);
+			lo = _mm_add_pd(lo, _mm_cvtps_pd(v));
+			hi = _mm_add_pd(hi, _mm_cvtps_pd(_mm_movehl_ps(v, v)));
+		}
+		fail = (_mm_movemask_pd(_mm_cmplt_pd(lo, th)) | _mm_movemask_pd(_mm_cmplt_pd(hi, th)) << 2) & alive;
+		for (i = 0; i < 4; i++)
+			if (fail >> i & 1)
+				res[i] = -si;
+		alive &= ~fail;
+	}
+}
+#endif
+
+/* Where the point dx, dy from a window's top-left is in integral images
+ * st apart: dy * st + dx, or, with half > 0, in rows split into their
+ * even columns, then (from half on) their odd ones, for windows at even
+ * x, so that four windows 2 apart read four values in a row */
+struct layout {
+	size_t st;
+	int half;
+};
+
+static int point(const struct layout *l, int dx, int dy)
+{
+	return (int)l->st * dy + (!l->half ? dx : dx & 1 ? l->half + dx / 2 : dx / 2);
+}
+
+static void rect_offsets(int *o, int x, int y, int w, int h, const struct layout *l, int base)
+{
+	o[0] = base + point(l, x, y);
+	o[1] = base + point(l, x + w, y);
+	o[2] = base + point(l, x, y + h);
+	o[3] = base + point(l, x + w, y + h);
+}
+
+static void tilted_offsets(int *o, int x, int y, int w, int h, const struct layout *l, int base)
+{
+	o[0] = base + point(l, x, y);
+	o[1] = base + point(l, x - h, y + h);
+	o[2] = base + point(l, x + w, y + w);
+	o[3] = base + point(l, x + w - h, y + w + h);
+}
+
+/* the nodes of c with their offsets in layout l (the tilted integral
+ * image one plane after the upright one), and the LBP grids L they
+ * point to */
+static void place_nodes(const fk_cascade *c, const struct layout *l, size_t plane, struct enode *E,
+			int (*L)[16])
+{
+	int i, t, k;
+
+	for (i = 0; c->type == FK_LBP && i < c->nfeat; i++) {
+		const struct fk_wrect *r = &c->feat[i].r[0];
+		for (k = 0; k < 16; k++)
+			L[i][k] = point(l, r->x + (k % 4) * r->w, r->y + (k / 4) * r->h);
+	}
+	for (t = 0; t < c->ntrees; t++) {
+		const struct fk_tree *T = &c->trees[t];
+		for (i = T->node; i < T->node + T->nnodes; i++) {
+			const struct fk_node *N = &c->nodes[i];
+			const struct fk_feature *f = &c->feat[N->feat];
+			struct enode *e = &E[i];
+			e->thr = N->thr;
+			e->left = N->left;
+			e->right = N->right;
+			e->leaf[0] = N->left <= 0 ? c->leaves[T->leaf - N->left] : 0;
+			e->leaf[1] = N->right <= 0 ? c->leaves[T->leaf - N->right] : 0;
+			if (c->type == FK_LBP) {
+				e->u.lbp.grid = L[N->feat];
+				e->u.lbp.subset = c->subsets + (size_t)i * c->subset_size;
+				continue;
+			}
+			for (k = 0; k < 3; k++) {
+				const struct fk_wrect *r = &f->r[k];
+				e->w[k] = r->weight;
+				if (f->tilted)
+					tilted_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, l, (int)plane);
+				else
+					rect_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, l, 0);
+			}
+		}
+	}
+}
+
+#ifdef __SSE2__
+/* rows 0..h of a plane into the split layout of half (see point) */
+static void split_columns(uint32_t *plane, int w, int h, size_t st, int half, uint32_t *tmp)
+{
+	int x, y;
+
+	for (y = 0; y <= h; y++) {
+		uint32_t *r = plane + (size_t)y * st;
+		for (x = 0; x <= w; x += 2)
+			tmp[x / 2] = r[x];
+		for (x = 1; x <= w; x += 2)
+			tmp[half + x / 2] = r[x];
+		memcpy(r, tmp, st * sizeof *r);
+	}
+}
+#endif
 
 static int add_hit(struct worker *W, int x, int y, int w, int h)
 {
@@ -368,62 +574,62 @@ static int add_hit(struct worker *W, int x, int y, int w, int h)
 }
 
 /* resize, integrate and scan one scale */
-static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned char *img,
-		      uint32_t *buf, uint32_t *scratch, struct enode *E, int (*L)[16])
+static int scan_scale(const struct job *J, struct worker *W, float sc, struct resizer *rs,
+		      unsigned char *img, uint32_t *buf, uint32_t *scratch, uint32_t *tmp)
 {
-	const struct job *J = W->job;
 	const fk_cascade *c = J->c;
 	int sw = (int)lrintf((float)J->w / sc), sh = (int)lrintf((float)J->h / sc);
-	size_t st = (size_t)sw + 1, plane = st * (sh + 1);
-	int ystep = sc >= 2 ? 1 : 2, i, t, x, y, nofs[4];
+	size_t st = J->st;
+	int ystep = sc >= 2 ? 1 : 2, x, y;
 	int ww = (int)lrintf((float)c->w * sc), wh = (int)lrintf((float)c->h * sc);
 	int xend = sw + 1 - c->w, yend = sh + 1 - c->h;
-	uint32_t *sum = buf, *tilt = buf + plane, *sq = buf + (c->tilted ? 2 : 1) * plane;
+	uint32_t *sum = buf, *tilt = buf + J->plane, *sq = buf + (c->tilted ? 2 : 1) * J->plane;
 	double area = (double)(c->w - 2) * (c->h - 2);
 
 	if (sw == J->w && sh == J->h)
 		memcpy(img, J->grey, (size_t)sw * sh);
 	else
 		resize_with(rs, J->grey, J->w, J->h, img, sw, sh);
-	integrals(img, sw, sh, sum, sq, c->tilted ? tilt : NULL, scratch);
-	for (i = 0; c->type == FK_LBP && i < c->nfeat; i++) {
-		const struct fk_wrect *r = &c->feat[i].r[0];
-		int k;
-		for (k = 0; k < 16; k++)
-			L[i][k] = r->x + (k % 4) * r->w + (int)st * (r->y + (k / 4) * r->h);
-	}
-	for (t = 0; t < c->ntrees; t++) {
-		const struct fk_tree *T = &c->trees[t];
-		for (i = T->node; i < T->node + T->nnodes; i++) {
-			const struct fk_node *N = &c->nodes[i];
-			const struct fk_feature *f = &c->feat[N->feat];
-			struct enode *e = &E[i];
-			int k;
-			e->thr = N->thr;
-			e->left = N->left;
-			e->right = N->right;
-			e->leaf[0] = N->left <= 0 ? c->leaves[T->leaf - N->left] : 0;
-			e->leaf[1] = N->right <= 0 ? c->leaves[T->leaf - N->right] : 0;
-			if (c->type == FK_LBP) {
-				e->u.lbp.grid = L[N->feat];
-				e->u.lbp.subset = c->subsets + (size_t)i * c->subset_size;
-				continue;
-			}
-			for (k = 0; k < 3; k++) {
-				const struct fk_wrect *r = &f->r[k];
-				e->w[k] = r->weight;
-				if (f->tilted)
-					tilted_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, st, (int)plane);
-				else
-					rect_offsets(e->u.ofs[k], r->x, r->y, r->w, r->h, st, 0);
+	integrals(img, sw, sh, st, sum, sq, c->tilted ? tilt : NULL, scratch);
+#ifdef __SSE2__
+	if (J->simd) {
+		/* four windows ystep apart are four values in a row: at step 2
+		 * once the planes are split (see point); the squares, read for
+		 * each window alone, are not */
+		const struct enode *E = ystep == 1 ? J->E : J->E2;
+		const int *nofs = ystep == 1 ? J->nofs : J->nofs2;
+		if (ystep == 2) {
+			split_columns(sum, sw, sh, st, J->half, tmp);
+			if (c->tilted)
+				split_columns(tilt, sw, sh, st, J->half, tmp);
+		}
+		for (y = 0; y < yend; y += ystep) {
+			/* a window after one that fails the first stage is not tried */
+			int skip = 0, res[4], i, k;
+			for (x = 0; x < xend; x += 4 * ystep) {
+				size_t at = (size_t)y * st + x;
+				k = (xend - x + ystep - 1) / ystep;
+				run_windows4(c, sum + at - (ystep == 2 ? x / 2 : 0), nofs, sq + at, J->nofs, ystep,
+					     k < 4 ? k : 4, area, E, res);
+				for (i = 0; i < 4 && i < k; i++) {
+					if (skip) {
+						skip = 0;
+						continue;
+					}
+					if (res[i] > 0 && add_hit(W, (int)lrintf((float)(x + i * ystep) * sc),
+								  (int)lrintf((float)y * sc), ww, wh))
+						return -1;
+					skip = res[i] == 0;
+				}
 			}
 		}
+		return 0;
 	}
-	rect_offsets(nofs, 1, 1, c->w - 2, c->h - 2, st, 0);
+#endif
 	for (y = 0; y < yend; y += ystep)
 		for (x = 0; x < xend; x += ystep) {
 			size_t at = (size_t)y * st + x;
-			int r = run_window(c, sum + at, sq + at, nofs, area, E);
+			int r = run_window(c, sum + at, sq + at, J->nofs, area, J->E);
 			if (r > 0 && add_hit(W, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), ww, wh))
 				return -1;
 			if (r == 0)
@@ -432,45 +638,36 @@ static int scan_scale(struct worker *W, float sc, struct resizer *rs, unsigned c
 	return 0;
 }
 
-static void *work(void *arg)
+/* part i of the job: take scales, biggest first, until none is left */
+static void work(void *arg, int i, int n)
 {
-	struct worker *W = arg;
-	struct job *J = W->job;
+	struct job *J = arg;
+	struct worker *W = &J->W[i];
 	const fk_cascade *c = J->c;
-	/* buffers for the biggest scale this worker may meet: the first */
-	int sw = (int)lrintf((float)J->w / J->scales[0]), sh = (int)lrintf((float)J->h / J->scales[0]);
-	size_t plane = ((size_t)sw + 1) * (sh + 1);
-	unsigned char *img = malloc((size_t)sw * sh);
-	uint32_t *buf = malloc((c->tilted ? 3 : 2) * plane * sizeof *buf);
-	uint32_t *scratch = c->tilted ? malloc((3 * (size_t)(sw + sh) + 1) * sizeof *scratch) : NULL;
-	struct enode *E = malloc(c->nnodes * sizeof *E + 1);
-	int (*L)[16] = malloc(c->nfeat * sizeof *L + 1);
+	unsigned char *img = malloc((size_t)J->sw * J->sh);
+	/* the four-window loads may read 8 values past the last window's */
+	uint32_t *buf = malloc(((c->tilted ? 3 : 2) * J->plane + 16) * sizeof *buf);
+	uint32_t *scratch = c->tilted ? malloc((3 * (size_t)(J->sw + J->sh) + 1) * sizeof *scratch) : NULL;
+	uint32_t *tmp = calloc(J->st, sizeof *tmp);
 	struct resizer rs;
 
-	if (resizer_init(&rs, sw, sh) || !img || !buf || !E || !L || (c->tilted && !scratch))
+	(void)n;
+	if (resizer_init(&rs, J->sw, J->sh) || !img || !buf || !tmp || (c->tilted && !scratch))
 		W->failed = 1;
-	while (!W->failed) {
-		int k;
-		pthread_mutex_lock(&J->lock);
-		k = J->failed ? J->nscales : J->next++;
-		pthread_mutex_unlock(&J->lock);
+	while (!W->failed && !atomic_load(&J->failed)) {
+		int k = atomic_fetch_add(&J->next, 1);
 		if (k >= J->nscales)
 			break;
-		if (scan_scale(W, J->scales[k], &rs, img, buf, scratch, E, L))
+		if (scan_scale(J, W, J->scales[k], &rs, img, buf, scratch, tmp))
 			W->failed = 1;
 	}
-	if (W->failed) {
-		pthread_mutex_lock(&J->lock);
-		J->failed = 1;
-		pthread_mutex_unlock(&J->lock);
-	}
+	if (W->failed)
+		atomic_store(&J->failed, 1);
 	resizer_free(&rs);
 	free(img);
 	free(buf);
 	free(scratch);
-	free(E);
-	free(L);
-	return NULL;
+	free(tmp);
 }
 
 static int by_scale_y_x(const void *a, const void *b)
@@ -499,7 +696,9 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	int maxw = o->max_w, maxh = o->max_h, ns = 0, nt = o->threads, i, t;
 	float *scales = NULL;
 	struct worker *W = NULL;
-	pthread_t *tid = NULL;
+	struct enode *E = NULL;
+	int (*L)[16] = NULL;
+	struct layout lay;
 	struct job J;
 	double f;
 
@@ -543,24 +742,38 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	}
 	memset(&J, 0, sizeof J);
 	J.c = c, J.grey = grey, J.w = w, J.h = h, J.scales = scales, J.nscales = ns;
+	atomic_init(&J.next, 0);
+	atomic_init(&J.failed, 0);
+	J.sw = (int)lrintf((float)w / scales[0]);
+	J.sh = (int)lrintf((float)h / scales[0]);
+	J.st = (size_t)J.sw + 1;
+	J.plane = J.st * (J.sh + 1);
 	if (nt > ns)
 		nt = ns;
 	W = calloc(nt, sizeof *W);
-	tid = calloc(nt, sizeof *tid);
-	if (!W || !tid)
+	E = malloc(2 * c->nnodes * sizeof *E);
+	L = malloc(c->nfeat * sizeof *L);
+	if (!W || !E || !L)
 		goto oom;
-	pthread_mutex_init(&J.lock, NULL);
-	for (t = 0; t < nt; t++)
-		W[t].job = &J;
-	/* worker 0 is this thread; a thread that cannot start leaves its
-	 * share to the others */
-	for (t = 1; t < nt; t++)
-		W[t].started = pthread_create(&tid[t], NULL, work, &W[t]) == 0;
-	work(&W[0]);
-	for (t = 1; t < nt; t++)
-		if (W[t].started)
-			pthread_join(tid[t], NULL);
-	pthread_mutex_destroy(&J.lock);
+	lay = (struct layout){ J.st, 0 };
+	rect_offsets(J.nofs, 1, 1, c->w - 2, c->h - 2, &lay, 0);
+	place_nodes(c, &lay, J.plane, E, L);
+	J.E = E;
+	J.W = W;
+#ifdef __SSE2__
+	J.simd = c->type == FK_HAAR && !o->plain;
+	for (t = 0; t < c->ntrees; t++)
+		J.simd &= c->trees[t].nnodes <= SIMD_NODES;
+	if (J.simd) {
+		lay.half = J.half = (int)(J.st + 1) / 2;
+		rect_offsets(J.nofs2, 1, 1, c->w - 2, c->h - 2, &lay, 0);
+		place_nodes(c, &lay, J.plane, E + c->nnodes, L);
+		J.E2 = E + c->nnodes;
+	}
+#endif
+	/* part 0 runs on this thread, the others on libcnn's pool of threads,
+	 * which stay from one call to the next */
+	cnn__parallel(nt, work, &J);
 	/* gather */
 	{
 		int total = 0, k = 0;
@@ -568,7 +781,7 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 		for (t = 0; t < nt; t++)
 			total += W[t].n;
 		all = malloc((total ? total : 1) * sizeof *all);
-		if (!all || J.failed) {
+		if (!all || atomic_load(&J.failed)) {
 			free(all);
 			for (t = 0; t < nt; t++)
 				free(W[t].hits);
@@ -603,12 +816,14 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 		*out = all;
 	}
 	free(W);
-	free(tid);
+	free(E);
+	free(L);
 	free(scales);
 	return 0;
 oom:
 	free(W);
-	free(tid);
+	free(E);
+	free(L);
 	free(scales);
 	snprintf(err, FK_ERRLEN, "out of memory detecting in a %dx%d image", w, h);
 	return -1;

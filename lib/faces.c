@@ -1,6 +1,7 @@
 /* faces.c — faces at any roll: a sweep of turned copies of the photo, an
  * eye check, and one face kept per place (see faces.h) */
 #include "faces.h"
+#include "cnn_layer.h" /* cnn__parallel */
 
 #include <math.h>
 #include <stdlib.h>
@@ -21,26 +22,24 @@ static double deg2rad(double d)
 	return d * M_PI / 180;
 }
 
-int fk_turn_grey(const unsigned char *g, int w, int h, double angle,
-		 unsigned char **out, int *ow, int *oh, char *err)
-{
-	double co = cos(deg2rad(angle)), si = sin(deg2rad(angle));
-	double tw = ceil(fabs(w * co) + fabs(h * si) - 1e-6), th = ceil(fabs(w * si) + fabs(h * co) - 1e-6);
+/* rows j = i, i+n, i+2n, ... of a turned image (see fk_turn_grey) */
+struct turn {
+	const unsigned char *g;
+	int w, h, tw, th;
+	double co, si;
 	unsigned char *t;
-	int i, j;
+};
 
-	if (tw < 1)
-		tw = 1;
-	if (th < 1)
-		th = 1;
-	if (tw * th > 4.0 * w * h + 16 || !(t = malloc((size_t)tw * (size_t)th))) {
-		snprintf(err, FK_ERRLEN, "out of memory turning a %dx%d image", w, h);
-		return -1;
-	}
-	for (j = 0; j < th; j++) {
-		double v = j + 0.5 - th / 2;
-		for (i = 0; i < tw; i++) {
-			double u = i + 0.5 - tw / 2;
+static void turn_rows(void *arg, int part, int parts)
+{
+	const struct turn *T = arg;
+	double co = T->co, si = T->si;
+	int i, j, w = T->w, h = T->h;
+
+	for (j = part; j < T->th; j += parts) {
+		double v = j + 0.5 - T->th / 2.0;
+		for (i = 0; i < T->tw; i++) {
+			double u = i + 0.5 - T->tw / 2.0;
 			double sx = w / 2.0 + u * co - v * si - 0.5, sy = h / 2.0 + u * si + v * co - 0.5;
 			double x0 = floor(sx), y0 = floor(sy), fx = sx - x0, fy = sy - y0, acc = 0;
 			int dx, dy;
@@ -49,14 +48,34 @@ int fk_turn_grey(const unsigned char *g, int w, int h, double angle,
 					double x = x0 + dx, y = y0 + dy;
 					if (x >= 0 && x < w && y >= 0 && y < h)
 						acc += (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy)
-							* g[(size_t)y * w + (size_t)x];
+							* T->g[(size_t)y * w + (size_t)x];
 				}
-			t[(size_t)j * (size_t)tw + i] = (unsigned char)(acc + 0.5);
+			T->t[(size_t)j * (size_t)T->tw + i] = (unsigned char)(acc + 0.5);
 		}
 	}
-	*out = t;
-	*ow = (int)tw;
-	*oh = (int)th;
+}
+
+int fk_turn_grey(const unsigned char *g, int w, int h, double angle, int threads,
+		 unsigned char **out, int *ow, int *oh, char *err)
+{
+	double co = cos(deg2rad(angle)), si = sin(deg2rad(angle));
+	double tw = ceil(fabs(w * co) + fabs(h * si) - 1e-6), th = ceil(fabs(w * si) + fabs(h * co) - 1e-6);
+	struct turn T;
+
+	if (tw < 1)
+		tw = 1;
+	if (th < 1)
+		th = 1;
+	if (tw * th > 4.0 * w * h + 16 || !(T.t = malloc((size_t)tw * (size_t)th))) {
+		snprintf(err, FK_ERRLEN, "out of memory turning a %dx%d image", w, h);
+		return -1;
+	}
+	T.g = g, T.w = w, T.h = h, T.tw = (int)tw, T.th = (int)th, T.co = co, T.si = si;
+	/* on libcnn's kept threads, as the detection that follows */
+	cnn__parallel(threads, turn_rows, &T);
+	*out = T.t;
+	*ow = T.tw;
+	*oh = T.th;
 	return 0;
 }
 
@@ -187,7 +206,7 @@ int fk_find_faces(const fk_cascade *face, const fk_image *im, const fk_find_opts
 
 		if (fabs(a) < 1e-9)
 			a = 0;
-		if (a != 0 && fk_turn_grey(grey, im->w, im->h, a, &g, &gw, &gh, err))
+		if (a != 0 && fk_turn_grey(grey, im->w, im->h, a, o->det.threads, &g, &gw, &gh, err))
 			goto out;
 		if (fk_detect(face, g, gw, gh, &o->det, &r, &nr, err)) {
 			if (g != grey)

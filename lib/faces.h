@@ -36,9 +36,10 @@ int fk_find_faces(const fk_cascade *face, const fk_image *im, const fk_find_opts
 
 /* Turn a grey w x h image by angle degrees about its centre into the
  * *ow x *oh image that holds all of it (malloc'd into *out; black beyond
- * the photo): out(u, v) samples the photo at centre + R(angle) (u, v), so
- * a face with roll angle stands upright in it.  0 or -1. */
-int fk_turn_grey(const unsigned char *g, int w, int h, double angle,
+ * the photo), on threads threads: out(u, v) samples the photo at centre +
+ * R(angle) (u, v), so a face with roll angle stands upright in it.  0 or
+ * -1. */
+int fk_turn_grey(const unsigned char *g, int w, int h, double angle, int threads,
 		 unsigned char **out, int *ow, int *oh, char *err);
 
 #endif

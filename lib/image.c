@@ -259,6 +259,20 @@ static int read_pnm(FILE *f, fk_image *im, long long max_pixels, char *err)
 	}
 	if (fk_image_alloc(im, pam.width, pam.height, err))
 		goto fail;
+	if (pam.format == RPPM_FORMAT && pam.maxval == 255) {
+		/* raw 8-bit PPM, the pipeline's own: its raster is the image */
+		size_t n = (size_t)pam.width * 3;
+		for (y = 0; y < pam.height && fread(im->px + y * n, 1, n, f) == n; y++)
+			;
+		pm_setjmpbuf(old);
+		if (y == pam.height)
+			return 1;
+		if (ferror(f))
+			seterr(err, "read error: %s", strerror(errno));
+		else /* in netpbm's words */
+			seterr(err, "End of file encountered when trying to read a row from input file.");
+		return -1;
+	}
 	row = pnm_allocpamrow(&pam);
 	for (y = 0; y < pam.height; y++) {
 		unsigned char *p = im->px + (size_t)y * pam.width * 3;

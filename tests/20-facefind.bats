@@ -291,7 +291,7 @@ roll() {
 	0,/<leafValues>/s//<leafValues>1 /|<leafValues> has 4 numbers
 	s/<featureType>HAAR/<featureType>HOG/|neither HAAR nor LBP
 	0,/<internalNodes>/{n;s/0 1 0/0 5 0/}|children 0 5 are not later nodes
-	0,/<internalNodes>/{n;s/0 1 0/0 1 9999/}|a tree uses feature 9999
+	0,/<internalNodes>/{n;s/0 1 0/0 1 9999/}|node 0 uses feature 9999, not one of the
 	EOF
 }
 

@@ -3,13 +3,22 @@
  * halves, OpenCV's grouping on small sets of rectangles, and a one-stump
  * cascade on a picture of two flat halves, whose passing windows follow
  * from the variance rule and the feature by hand.  The same tilted feature
- * is also checked against the same rectangle turned by hand. */
+ * is also checked against the same rectangle turned by hand.  The packed
+ * form of the stump is checked byte by byte against fkcascade(5), and
+ * damaged or hostile packed files (with their CRC made right) are refused
+ * with a message saying what is wrong.  And the detector's fast loop
+ * (four windows at once) gives the plain loop's windows, to the pixel,
+ * with OpenCV's cascades on made-up pictures and on real photos. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "cascade.h"
+#include "image.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/cascade-test-XXXXXX";
@@ -196,6 +205,290 @@ static void test_errors(void)
 	   && strstr(err, "not well-formed XML"), "truncated XML: %s", err);
 }
 
+/* ---- the packed form ---- */
+static void le32(unsigned char *p, uint32_t v)
+{
+	p[0] = v & 255, p[1] = (v >> 8) & 255, p[2] = (v >> 16) & 255, p[3] = v >> 24;
+}
+
+static uint32_t f32(float f)
+{
+	uint32_t v;
+	memcpy(&v, &f, 4);
+	return v;
+}
+
+/* the stump cascade of one_stump("0 0 4 2 -1 / 0 2 4 2 1") as
+ * fkcascade(5) lays it out, field by field: 148 bytes */
+#define STUMP_LEN 148
+static void stump_bytes(unsigned char *b)
+{
+	static const uint32_t words[] = {
+		1, STUMP_LEN, 0, 4, 4, 1, 1, 1, 1,   /* version .. feature count */
+		1, 0,                               /* stage: 1 tree, threshold (below) */
+		1, 0, (uint32_t)-1, 0, 0,           /* tree: 1 node: left 0, right -1, feature 0, thr */
+		0, 0,                               /* leaves */
+		0, 0, 0, 4, 2, 0, 0, 2, 4, 2, 0,    /* feature: upright, 2 rectangles ... */
+		0, 0, 0, 0, 0,                      /* ... and an unused third */
+	};
+	size_t i;
+
+	memcpy(b, "\x89" "FKC\r\n\x1a\n", 8);
+	for (i = 0; i < sizeof words / sizeof *words; i++)
+		le32(b + 8 + 4 * i, words[i]);
+	le32(b + 48, f32(0.0f - 1e-5f)); /* the XML's threshold less OpenCV's 1e-5 */
+	le32(b + 68, f32(1.0f));
+	le32(b + 72, f32(-1.0f));
+	le32(b + 76, f32(1.0f));
+	le32(b + 100, f32(-1.0f));
+	le32(b + 120, f32(1.0f));
+	le32(b + 144, (uint32_t)crc32(0L, b, 144));
+}
+
+/* load n bytes of b as a cascade file: the cascade, or NULL with err */
+static fk_cascade *load_bytes(const unsigned char *b, size_t n, char *err)
+{
+	FILE *f = fmemopen((void *)b, n, "rb");
+	fk_cascade *c;
+
+	if (!f) {
+		snprintf(err, FK_ERRLEN, "fmemopen failed");
+		return NULL;
+	}
+	c = fk_cascade_fload(f, "t.fkc", err);
+	fclose(f);
+	return c;
+}
+
+/* the stump with the u32 at off set to v and the CRC made right again is
+ * refused with a message holding want */
+static void refused(size_t off, uint32_t v, const char *want, const char *what)
+{
+	unsigned char b[STUMP_LEN];
+	char err[FK_ERRLEN] = "";
+	fk_cascade *c;
+
+	stump_bytes(b);
+	le32(b + off, v);
+	le32(b + STUMP_LEN - 4, (uint32_t)crc32(0L, b, STUMP_LEN - 4));
+	c = load_bytes(b, STUMP_LEN, err);
+	ok(!c && strstr(err, want), "%s: %s", what, err);
+	fk_cascade_free(c);
+}
+
+static void test_packed(void)
+{
+	unsigned char want[STUMP_LEN], *got = NULL, g[64], b[STUMP_LEN + 1];
+	char err[FK_ERRLEN];
+	size_t n = 0, k;
+	fk_cascade *c, *p;
+	fk_detect_opts o;
+	fk_rect *r;
+	FILE *f;
+	int nr, all, i;
+
+	c = fk_cascade_load(file("stump.xml", one_stump("<_>0 0 4 2 -1.</_><_>0 2 4 2 1.</_>", 0)), err);
+	if (!ok(c != NULL, "the stump loads from XML"))
+		return;
+	f = open_memstream((char **)&got, &n);
+	ok(f && fk_cascade_write(c, f, err) == 0 && fclose(f) == 0, "the stump packs");
+	stump_bytes(want);
+	for (k = 0; k < n && k < STUMP_LEN && got[k] == want[k]; k++)
+		;
+	ok(n == STUMP_LEN && k == n, "packed, it is the 148 bytes of fkcascade(5) (%zu bytes, first "
+	   "difference at %zu)", n, k);
+	fk_cascade_free(c);
+	p = load_bytes(want, STUMP_LEN, err);
+	if (!ok(p != NULL, "the hand-made bytes load: %s", p ? "" : err)) {
+		free(got);
+		return;
+	}
+	halves(g);
+	fk_detect_defaults(&o);
+	o.scale = 1.5;
+	o.max_w = o.max_h = 4;
+	o.min_neighbors = -1;
+	nr = -1;
+	fk_detect(p, g, 8, 8, &o, &r, &nr, err);
+	ok(nr == 3 && r[0].y == 2 && r[1].x == 2, "and find the three windows on the edge, as the XML (n=%d)", nr);
+	free(r);
+	fk_cascade_free(p);
+	free(got);
+
+	/* damage */
+	for (k = 1, all = 1; k < STUMP_LEN && all; k++) {
+		c = load_bytes(want, k, err);
+		all = !c && (strstr(err, "truncated") || (k < 8 && strstr(err, "XML")));
+		fk_cascade_free(c);
+	}
+	ok(all, "every truncation is refused as truncated (the last tried, %zu bytes: %s)", k - 1, err);
+	for (i = 0, all = 1; i < STUMP_LEN * 8 && all; i++) {
+		memcpy(b, want, STUMP_LEN);
+		b[i / 8] ^= (unsigned char)(1 << (i % 8));
+		c = load_bytes(b, STUMP_LEN, err);
+		all = !c;
+		fk_cascade_free(c);
+	}
+	ok(all, "every flipped bit is refused (%d of %d tried)", i, STUMP_LEN * 8);
+	memcpy(b, want, STUMP_LEN);
+	b[100] ^= 1;
+	c = load_bytes(b, STUMP_LEN, err);
+	ok(!c && strstr(err, "CRC mismatch"), "a flipped bit in a weight: %s", err);
+	fk_cascade_free(c);
+	memcpy(b, want, STUMP_LEN);
+	b[STUMP_LEN] = 0;
+	c = load_bytes(b, STUMP_LEN + 1, err);
+	ok(!c && strstr(err, "1 byte after the 148"), "a byte too many: %s", err);
+	fk_cascade_free(c);
+
+	/* hostile: every field wrong in turn, the CRC right */
+	refused(8, 2, "version 2, not 1", "version 2");
+	refused(12, 0xffffffffu, "ends at byte 148 of the 4294967295", "a length of 4 GiB");
+	refused(16, 1, "take 128 bytes, not the file's 148", "LBP counts on HAAR data");
+	refused(16, 7, "neither 0 (HAAR) nor 1 (LBP)", "feature type 7");
+	refused(20, 2, "a 2x4 window is too small", "a 2x4 window");
+	refused(20, 10001, "not within 1x1..10000x10000", "a window 10001 wide");
+	refused(28, 2, "take 156 bytes", "2 stages in the header");
+	refused(36, 0x80000000u, "node count 2147483648 is over 2^31", "2^31 nodes");
+	refused(36, 0x7fffffffu, "take 42949673068 bytes", "2^31-1 nodes");
+	refused(44, 0, "stage 0 has no weak classifiers", "a stage of no trees");
+	refused(44, 2, "stage 0: 2 trees, more than the 1", "a stage of 2 trees of 1");
+	refused(48, 0x7fc00000u, "stage 0: threshold nan is not finite", "a NaN stage threshold");
+	refused(52, 2, "tree 0: 2 nodes, more than the 1", "a tree of 2 nodes of 1");
+	refused(52, 0, "tree 0: 0 nodes", "a tree of no nodes");
+	refused(56, 5, "children 5 -1 are not later nodes", "a child beyond the tree");
+	refused(60, (uint32_t)-2, "children 0 -2 are not later nodes", "a leaf beyond the tree");
+	refused(64, 1, "uses feature 1, not one of the 1", "a feature beyond the list");
+	refused(64, (uint32_t)-1, "uses feature -1", "a negative feature");
+	refused(68, 0x7f800000u, "threshold inf is not finite", "an infinite node threshold");
+	refused(76, 0xffc00000u, "leaf value -nan is not finite", "a NaN leaf");
+	refused(80, 2, "tilted is 2", "a tilted flag of 2");
+	refused(84, 1, "rectangle 1 0 4 2 does not fit the 4x4 window", "a rectangle past the right edge");
+	refused(84, 0x80000000u, "rectangle -2147483648 0 4 2 does not fit", "x = INT_MIN");
+	refused(112, 0x7fffffffu, "rectangle 0 2 2147483647 2 does not fit", "w = INT_MAX");
+	refused(124, 0xffffffffu, "rectangle -1 0 0 0 does not fit", "a bad unused third rectangle");
+	refused(120, 0x7f800000u, "weight inf is not finite", "an infinite weight");
+	refused(80, 1, "tilted rectangle 0 0 4 2 does not fit", "the rectangles tilted");
+}
+
+/* ---- the fast loop against the plain one ---- */
+/* a w x h picture with some of everything: shading, noise, a block turned
+ * negative, and flat patches that no window passes */
+static void picture(unsigned char *g, int w, int h, unsigned seed)
+{
+	int x, y, v;
+
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			seed = seed * 1103515245u + 12345u;
+			v = (x * 255 / w + y * 128 / h) / 2 + (int)((seed >> 16) & 63) - 32;
+			if (x > w / 3 && x < w / 2 && y > h / 4 && y < h / 2)
+				v = 255 - v;
+			if ((x / 16 + y / 16) % 5 == 0)
+				v = 77;
+			g[(size_t)y * w + x] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+}
+
+/* the raw windows of c in g, fast and plain, are the same; 1 if so */
+static int same_windows(const fk_cascade *c, const unsigned char *g, int w, int h, int *count)
+{
+	char err[FK_ERRLEN];
+	fk_detect_opts o;
+	fk_rect *a = NULL, *b = NULL;
+	int na = -1, nb = -2, same;
+
+	fk_detect_defaults(&o);
+	o.min_neighbors = -1;
+	fk_detect(c, g, w, h, &o, &a, &na, err);
+	o.plain = 1;
+	o.threads = 1;
+	fk_detect(c, g, w, h, &o, &b, &nb, err);
+	same = na == nb && (na == 0 || !memcmp(a, b, na * sizeof *a));
+	*count = na;
+	free(a);
+	free(b);
+	return same;
+}
+
+/* the LFW photo's face (x 41 y 44, 65 x 65) shrunk to sizes where a row
+ * holds fewer windows than lanes, or one window */
+static void odd_sizes(const fk_cascade *c, const char *name, const unsigned char *photo, int pw)
+{
+	static const int size[5][2] = { { 20, 20 }, { 25, 30 }, { 31, 22 }, { 47, 45 }, { 66, 65 } };
+	unsigned char face[65 * 65], small[66 * 65];
+	int k, y, n, same, all = 1, found = 0;
+
+	for (y = 0; y < 65; y++)
+		memcpy(face + y * 65, photo + (size_t)(44 + y) * pw + 41, 65);
+	for (k = 0; k < 5; k++) {
+		fk_resize_grey(face, 65, 65, small, size[k][0], size[k][1]);
+		same = same_windows(c, small, size[k][0], size[k][1], &n);
+		all &= same;
+		found += n;
+	}
+	ok(all, "%s on the LFW face at 20x20, 25x30, 31x22, 47x45 and 66x65: the same %d windows "
+	   "fast and plain", name, found);
+}
+
+static void test_fast_is_plain(void)
+{
+	static const char *names[] = { "haarcascade_frontalface_alt2", "haarcascade_eye",
+		"haarcascade_eye_tree_eyeglasses", "haarcascade_frontalface_default" };
+	const char *data = getenv("FACEKIT_DATA"), *san = getenv("FACEKIT_SAN");
+	char err[FK_ERRLEN], path[512];
+	unsigned char *g = malloc(130 * 110);
+	size_t i;
+	int n, k;
+
+	for (i = 0; i < sizeof names / sizeof *names; i++) {
+		fk_cascade *c;
+		snprintf(path, sizeof path, "/usr/share/opencv4/haarcascades/%s.xml", names[i]);
+		if (access(path, R_OK)) {
+			ok(1, "# skip no opencv-data");
+			continue;
+		}
+		c = fk_cascade_load(path, err);
+		for (k = 0; k < 3 && c; k++) {
+			int same;
+			picture(g, 130 - 7 * k, 110 - 5 * k, (unsigned)(k + 1));
+			same = same_windows(c, g, 130 - 7 * k, 110 - 5 * k, &n);
+			ok(same, "%s on a made-up %dx%d picture: the same %d windows fast and plain",
+			   names[i], 130 - 7 * k, 110 - 5 * k, n);
+		}
+		/* real faces and eyes, so that windows pass every stage too */
+		if (c && data && !(san && i > 1)) {
+			const char *photo[] = { "dlib-faces/2008_002506.jpg",
+				"lfw/images/George_W_Bush/George_W_Bush_0001.jpg" };
+			for (k = 0; k < 2; k++) {
+				fk_image im = { 0 };
+				unsigned char *grey;
+				int same;
+				FILE *f;
+				snprintf(path, sizeof path, "%s/%s", data, photo[k]);
+				if (!(f = fopen(path, "rb")) || fk_read_image(f, &im, 1 << 24, err) != 1) {
+					ok(0, "%s: cannot read it", path);
+					if (f)
+						fclose(f);
+					continue;
+				}
+				fclose(f);
+				grey = malloc((size_t)im.w * im.h);
+				fk_grey(&im, grey);
+				same = same_windows(c, grey, im.w, im.h, &n);
+				ok(same && n > 0, "%s on %s: the same %d windows fast and plain",
+				   names[i], photo[k], n);
+				if (k == 1)
+					odd_sizes(c, names[i], grey, im.w);
+				free(grey);
+				fk_image_free(&im);
+			}
+		}
+		fk_cascade_free(c);
+	}
+	free(g);
+}
+
 int main(void)
 {
 	(void)close_to;
@@ -208,6 +501,8 @@ int main(void)
 	test_group();
 	test_detect();
 	test_errors();
+	test_packed();
+	test_fast_is_plain();
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
