@@ -16,6 +16,7 @@
 #include "cascade_impl.h"
 #include "cnn_layer.h" /* cnn__parallel */
 
+#include <limits.h>
 #include <math.h>
 #include <stdatomic.h>
 #ifdef __SSE2__
@@ -748,6 +749,12 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	J.sh = (int)lrintf((float)h / scales[0]);
 	J.st = (size_t)J.sw + 1;
 	J.plane = J.st * (J.sh + 1);
+	if (J.plane > INT_MAX / 3) {	/* the nodes' offsets are ints */
+		snprintf(err, FK_ERRLEN, "a %dx%d image is too big to search (at most %d pixels)",
+			 w, h, INT_MAX / 3);
+		free(scales);
+		return -1;
+	}
 	if (nt > ns)
 		nt = ns;
 	W = calloc(nt, sizeof *W);
