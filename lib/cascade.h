@@ -57,7 +57,8 @@ void fk_resize_grey(const unsigned char *src, int sw, int sh,
 
 /* Detect in a w x h grey image, on o->threads threads: the caller's and
  * libcnn's workers, which are kept from call to call and shared with
- * libcnn, so call fk_detect (like libcnn) from one thread at a time.
+ * libcnn: a call that finds them busy with another thread's runs on its
+ * own thread alone, with the same result.
  * *out gets the grouped rectangles
  * (malloc'd, *n of them, clipped to the image, sorted by y then x; the
  * caller frees).  With

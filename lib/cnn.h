@@ -84,8 +84,9 @@ long cnn_layer_nparams(const cnn *net, int i);
 /* threads libcnn splits its work over (default 1): a batch into one part
  * per thread, a lone image inside its layers; OpenBLAS is kept to one
  * thread.  Same seed and thread count: the same weights, bit for bit.
- * The workers are shared by all networks: call libcnn from one thread at
- * a time. */
+ * The workers are shared: a call that finds them busy with another
+ * thread's runs its parts in turn, so several threads may each use their
+ * own network at once.  Set the count before such threads start. */
 void cnn_set_threads(int n);
 
 /* model files: the path forms write a temporary file and rename it, so a
