@@ -4,6 +4,7 @@
  * trusts nothing: magic, version, length and CRC first, then counts that
  * must give exactly the file's length, then fk_cascade_check, as for XML. */
 #include "cascade_impl.h"
+#include "le.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -33,12 +34,7 @@ static uint64_t packed_len(int type, uint64_t S, uint64_t T, uint64_t N, uint64_
 /* ---- writing ---- */
 static void put_u32(unsigned char **p, uint32_t v)
 {
-	unsigned char *q = *p;
-
-	q[0] = (unsigned char)v;
-	q[1] = (unsigned char)(v >> 8);
-	q[2] = (unsigned char)(v >> 16);
-	q[3] = (unsigned char)(v >> 24);
+	le32_put(*p, v);
 	*p += 4;
 }
 
@@ -116,10 +112,8 @@ int fk_cascade_write(const fk_cascade *c, FILE *f, char *err)
 /* ---- reading ---- */
 static uint32_t get_u32(const unsigned char **p)
 {
-	const unsigned char *q = *p;
-
 	*p += 4;
-	return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+	return le32_get(*p - 4);
 }
 
 /* a two's complement i32 */

@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "cnn_impl.h"
+#include "le.h"
 
 static const unsigned char magic[8] = {0x89, 'C', 'N', 'N', '\r', '\n', 0x1a, '\n'};
 
@@ -54,14 +55,14 @@ typedef struct {
 
 static void put_u32(buf *b, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		b->p[b->n++] = (unsigned char)(v >> 8 * i);
+	le32_put(b->p + b->n, v);
+	b->n += 4;
 }
 
 static void put_u64(buf *b, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		b->p[b->n++] = (unsigned char)(v >> 8 * i);
+	put_u32(b, (uint32_t)v);
+	put_u32(b, (uint32_t)(v >> 32));
 }
 
 static void put_str(buf *b, const char *s)
@@ -235,21 +236,16 @@ static int need(rd *r, size_t n, const char *what)
 	return 0;
 }
 
-static uint32_t u32at(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint64_t u64at(const unsigned char *p)
 {
-	return (uint64_t)u32at(p) | (uint64_t)u32at(p + 4) << 32;
+	return (uint64_t)le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
 }
 
 static int get_u32(rd *r, uint32_t *v, const char *what)
 {
 	if (need(r, 4, what))
 		return -1;
-	*v = u32at(r->p + r->at);
+	*v = le32_get(r->p + r->at);
 	r->at += 4;
 	return 0;
 }
@@ -297,7 +293,7 @@ static int get_floats(rd *r, float *x, long n, const char *what)
 	if (need(r, 4 * (size_t)n, what))
 		return -1;
 	for (long i = 0; i < n; i++) {
-		uint32_t u = u32at(r->p + r->at + 4 * (size_t)i);
+		uint32_t u = le32_get(r->p + r->at + 4 * (size_t)i);
 		memcpy(&x[i], &u, 4);
 		if (!isfinite(x[i])) {
 			seterr(r->err, "%s: value %ld of %ld is %g", what, i, n, x[i]);
@@ -437,7 +433,7 @@ cnn *cnn_fload(FILE *f, char *err)
 		       head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7]);
 		return NULL;
 	}
-	uint32_t version = u32at(head + 8);
+	uint32_t version = le32_get(head + 8);
 	if (version != VERSION) {
 		seterr(err, "unsupported format version %lu (this libcnn reads version %d)",
 		       (unsigned long)version, VERSION);
@@ -452,7 +448,7 @@ cnn *cnn_fload(FILE *f, char *err)
 	unsigned char *p = slurp(f, head, (size_t)len, err);
 	if (!p)
 		return NULL;
-	uint32_t stored = u32at(p + len - 4);
+	uint32_t stored = le32_get(p + len - 4);
 	uint32_t crc = (uint32_t)crc32_z(0L, p, (size_t)len - 4);
 	if (stored != crc) {
 		seterr(err, "CRC mismatch: stored %08lx, computed %08lx (corrupt file)",
