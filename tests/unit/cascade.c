@@ -503,11 +503,6 @@ int main(void)
 	test_errors();
 	test_packed();
 	test_fast_is_plain();
-	{
-		char cmd[300];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", dir);
-	}
+	remove_tree(dir);
 	return done_testing();
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int tap_n, tap_failed;
 
@@ -30,6 +31,15 @@ static inline int close_to(double a, double b, double tol)
 	if (m < 1)
 		m = 1;
 	return fabs(a - b) <= tol * m;
+}
+
+/* remove a test's scratch folder (made by mkdtemp) and all in it */
+static inline void remove_tree(const char *dir)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
 }
 
 static inline int done_testing(void)

@@ -547,9 +547,6 @@ int main(void)
 	test_layout();
 	test_corrupt();
 	test_failed_saves();
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
+	remove_tree(dir);
 	return done_testing();
 }
