@@ -10,7 +10,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null || echo -lxml2)
-CPPFLAGS += -Ilib -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 $(XML_CFLAGS)
+CPPFLAGS += -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
 WARN     = -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter
 LDLIBS  += -lnetpbm -ljpeg $(XML_LIBS) -lopenblas -lz -lpthread -lm
 # facecrop and ppmscale32 run once per photo, and a dynamically linked one
@@ -21,10 +21,19 @@ LDLIBS  += -lnetpbm -ljpeg $(XML_LIBS) -lopenblas -lz -lpthread -lm
 STATIC  ?= -static
 STATIC_PROGS := facecrop ppmscale32
 
-CNN_SRC  := $(sort $(wildcard lib/cnn*.c))
-FK_SRC   := $(sort $(filter-out $(CNN_SRC),$(wildcard lib/*.c)))
-CNN_OBJ  := $(CNN_SRC:%.c=$(B)/%.o)
+# Each library is a folder, and sees only the folders below it:
+# lib/base (thread pool, little-endian codec) under lib/cnn (libcnn) under
+# lib/face (libfacekit) under the programs.  libcnn.a carries lib/base, so
+# that it can be installed alone.
+BASE_SRC := $(sort $(wildcard lib/base/*.c))
+CNN_SRC  := $(sort $(wildcard lib/cnn/*.c))
+FK_SRC   := $(sort $(wildcard lib/face/*.c))
+CNN_OBJ  := $(CNN_SRC:%.c=$(B)/%.o) $(BASE_SRC:%.c=$(B)/%.o)
 FK_OBJ   := $(FK_SRC:%.c=$(B)/%.o)
+$(B)/lib/base/%.o: INC = -Ilib/base
+$(B)/lib/cnn/%.o:  INC = -Ilib/base -Ilib/cnn
+$(B)/lib/face/%.o: INC = -Ilib/base -Ilib/cnn -Ilib/face $(XML_CFLAGS)
+INC ?= -Ilib/base -Ilib/cnn -Ilib/face
 PROGS    := $(patsubst cmd/%.c,$(B)/bin/%,$(sort $(wildcard cmd/*.c)))
 UNITS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(sort $(wildcard tests/unit/*.c)))
 # scripts that only make sense inside this tree are not installed
@@ -47,7 +56,7 @@ $(B)/share/facekit/%.fkc: $(OPENCV_HAAR)/%.xml $(B)/bin/cascadepack
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(INC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/libcnn.a: $(CNN_OBJ)
 	@mkdir -p $(@D)
@@ -91,7 +100,7 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/facekit
 	install -m 755 $(PROGS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(B)/libcnn.a $(DESTDIR)$(PREFIX)/lib
-	install -m 644 lib/cnn.h $(DESTDIR)$(PREFIX)/include
+	install -m 644 lib/cnn/cnn.h $(DESTDIR)$(PREFIX)/include
 	$(if $(FKC),install -m 644 $(FKC) $(DESTDIR)$(PREFIX)/share/facekit)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 	  'Name: libcnn' 'Description: small convolutional networks on OpenBLAS (facekit)' \

@@ -3,7 +3,7 @@
  * PyTorch.  Build and run from the top of the tree:
  *
  *   make build/libcnn.a
- *   cc -O2 -Ilib bench/cnnbench.c build/libcnn.a -lopenblas -lpthread -lm \
+ *   cc -O2 -Ilib/cnn bench/cnnbench.c build/libcnn.a -lopenblas -lpthread -lm \
  *      -o bench/cnnbench
  *   bench/cnnbench [-c] [-r RUNS] [-t THREADS]...
  *

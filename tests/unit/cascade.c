@@ -18,6 +18,8 @@
 #include <zlib.h>
 
 #include "cascade.h"
+#include "detect.h"
+#include "grey.h"
 #include "image.h"
 #include "tap.h"
 

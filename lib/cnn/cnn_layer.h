@@ -2,7 +2,8 @@
  *
  * Every layer kind lives in its own file (cnn_conv.c, cnn_pool.c, ...) and
  * exports one cnn_kind with the same verbs; cnn.c keeps the table of kinds.
- * A new kind is one new file plus one entry in that table.
+ * A new kind is one new file, its extern below and one entry in that
+ * table (the list of kinds in messages is made from the table).
  *
  * Tensors are float32 NCHW.  A layer sees n images at a time: x holds n
  * inputs of c*h*w floats, y n outputs of oc*oh*ow floats.  Its parameters
@@ -11,6 +12,8 @@
 #define CNN_LAYER_H
 
 #include <stddef.h>
+
+#include "pool.h"
 #ifdef __SSE__
 #include <xmmintrin.h>
 #endif
@@ -53,7 +56,7 @@ typedef struct cnn_kind {
 	 * biases); aux gets n*l->aux floats for backward (may be NULL when
 	 * no backward follows); ws has l->ws floats for each of l->inner
 	 * threads (at least one) the layer may split its work over with
-	 * cnn__parallel; backward runs on one thread with l->ws floats */
+	 * fk_pool_run; backward runs on one thread with l->ws floats */
 	void (*forward)(const cnn_layer *l, const float *p, const float *x,
 			float *y, float *aux, float *ws, int n);
 	/* given dy = dL/dy (may be overwritten), add dL/dp to dp and, unless
@@ -151,12 +154,6 @@ static inline void cnn__add(float *restrict d, const float *restrict s,
 /* y = relu(y) in place / dy *= (y > 0) */
 void cnn__relu(float *y, long n);
 void cnn__relu_back(const float *restrict y, float *restrict dy, long n);
-
-/* threads: run fn(arg, i, n) for i = 0..n-1, one per thread; n threads
- * including the caller */
-void cnn__set_own_threads(int n);
-void cnn__parallel(int n, void (*fn)(void *arg, int i, int n), void *arg);
-int cnn__threads(void);
 
 /* deterministic random numbers (xoshiro256** seeded by splitmix64) */
 typedef struct { unsigned long long s[4]; } cnn_rng;

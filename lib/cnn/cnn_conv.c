@@ -241,7 +241,7 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 	for (int i = 0; i < n; i++) {
 		rows_job j = {l, p, x + i * in, y + i * out, ws};
 		if (t > 1)
-			cnn__parallel(t, rows_part, &j);
+			fk_pool_run(t, rows_part, &j);
 		else
 			forward_rows(l, p, x + i * in, y + i * out, ws, 0,
 				     l->oh);

@@ -4,7 +4,7 @@
  * The pyramid shrinks the image, not the window: for each scale s = f^k
  * (f the scale factor) whose window round(W*s) x round(H*s) fits, the grey
  * image is resized to round(w/s) x round(h/s) with the bit-exact bilinear
- * filter, and the W x H window steps over it 2 pixels at a time (1 from
+ * filter (grey.h), and the W x H window steps over it 2 pixels at a time (1 from
  * s >= 2), skipping one more step after a window fails the first stage.
  * A window passes when every stage's sum of tree outputs reaches the
  * stage threshold; HAAR feature values are divided by the window's
@@ -13,8 +13,10 @@
  * thread taking the next when done with one.  With SSE2, HAAR windows
  * side by side go four at a time (each lane doing what the one-window
  * code does, so the answers are the same to the bit). */
+#include "detect.h"
 #include "cascade_impl.h"
-#include "cnn_layer.h" /* cnn__parallel */
+#include "grey.h"
+#include "pool.h"
 
 #include <limits.h>
 #include <math.h>
@@ -33,152 +35,6 @@ void fk_detect_defaults(fk_detect_opts *o)
 	o->min_w = o->min_h = o->max_w = o->max_h = 0;
 	o->threads = 2;
 	o->plain = 0;
-}
-
-void fk_grey(const fk_image *im, unsigned char *grey)
-{
-	size_t i, n = (size_t)im->w * im->h;
-	const unsigned char *p = im->px;
-
-	for (i = 0; i < n; i++, p += 3)
-		grey[i] = (unsigned char)((9798 * p[0] + 19235 * p[1] + 3735 * p[2] + (1 << 14)) >> 15);
-}
-
-/* ---- bit-exact bilinear resize ----
- * Destination pixel d samples the source at s = (d + 0.5) * src/dst - 0.5;
- * the two weights are 8-bit fixed point (summing to 256).  Rows are first
- * filtered across into 16-bit values, then down into 32-bit ones rounded
- * back to 8 bits; destination rows or columns before the first source
- * sample or past the last copy the edge (a row filtered across only). */
-struct axis {
-	int *ofs;          /* left/top source sample of each destination */
-	uint16_t *c;       /* its two weights, 2 per destination */
-	int lo, hi;        /* [lo, hi) interpolate; before lo copy 0, from hi copy the last */
-};
-
-static void axis_coeffs(struct axis *a, int src, int dst)
-{
-	double scale = 1.0 / ((double)dst / src);
-	int d;
-
-	a->lo = 0;
-	a->hi = dst;
-	for (d = 0; d < dst; d++) {
-		double f = scale * ((double)d + 0.5) - 0.5;
-		int i = (int)floor(f);
-		a->ofs[d] = src - 1;
-		a->c[2 * d] = 256;
-		a->c[2 * d + 1] = 0;
-		if (i >= 0 && src > 1) {
-			if (i < src - 1) {
-				int c1 = (int)rint((f - i) * 256);
-				a->ofs[d] = i;
-				a->c[2 * d + 1] = (uint16_t)c1;
-				a->c[2 * d] = (uint16_t)(256 - c1);
-			} else if (d < a->hi)
-				a->hi = d;
-		} else
-			a->lo = d + 1;
-	}
-	if (a->hi < a->lo)
-		a->hi = a->lo;
-}
-
-static void filter_row(const unsigned char *s, const struct axis *x, int dw, uint16_t *out)
-{
-	int d;
-
-	for (d = 0; d < x->lo && d < dw; d++)
-		out[d] = (uint16_t)(s[0] << 8);
-	for (; d < x->hi; d++) {
-		const unsigned char *p = s + x->ofs[d];
-		out[d] = (uint16_t)(x->c[2 * d] * p[0] + x->c[2 * d + 1] * p[1]);
-	}
-	for (; d < dw; d++)
-		out[d] = (uint16_t)(s[x->ofs[dw - 1]] << 8);
-}
-
-struct resizer {
-	struct axis x, y;
-	uint16_t *row[2]; /* filtered source rows ... */
-	int have[2];      /* ... and which rows they are */
-};
-
-static int resizer_init(struct resizer *r, int dw, int dh)
-{
-	memset(r, 0, sizeof *r);
-	r->x.ofs = malloc(sizeof(int) * dw);
-	r->y.ofs = malloc(sizeof(int) * dh);
-	r->x.c = malloc(sizeof(uint16_t) * 2 * dw);
-	r->y.c = malloc(sizeof(uint16_t) * 2 * dh);
-	r->row[0] = malloc(sizeof(uint16_t) * dw);
-	r->row[1] = malloc(sizeof(uint16_t) * dw);
-	return r->x.ofs && r->y.ofs && r->x.c && r->y.c && r->row[0] && r->row[1] ? 0 : -1;
-}
-
-static void resizer_free(struct resizer *r)
-{
-	free(r->x.ofs);
-	free(r->y.ofs);
-	free(r->x.c);
-	free(r->y.c);
-	free(r->row[0]);
-	free(r->row[1]);
-}
-
-/* the filtered source row sy, kept in slot sy & 1 */
-static const uint16_t *src_row(struct resizer *r, const unsigned char *src, int sw, int sy, int dw)
-{
-	int k = sy & 1;
-
-	if (r->have[k] != sy) {
-		filter_row(src + (size_t)sy * sw, &r->x, dw, r->row[k]);
-		r->have[k] = sy;
-	}
-	return r->row[k];
-}
-
-static void resize_with(struct resizer *r, const unsigned char *src, int sw, int sh,
-			unsigned char *dst, int dw, int dh)
-{
-	int dx, dy;
-
-	axis_coeffs(&r->x, sw, dw);
-	axis_coeffs(&r->y, sh, dh);
-	r->have[0] = r->have[1] = -1;
-	for (dy = 0; dy < dh; dy++) {
-		unsigned char *o = dst + (size_t)dy * dw;
-		if (dy < r->y.lo || dy >= r->y.hi) {
-			const uint16_t *a = src_row(r, src, sw, dy < r->y.lo ? 0 : sh - 1, dw);
-			for (dx = 0; dx < dw; dx++)
-				o[dx] = (unsigned char)((a[dx] + 128) >> 8);
-		} else {
-			int sy = r->y.ofs[dy];
-			const uint16_t *a = src_row(r, src, sw, sy, dw);
-			const uint16_t *b = src_row(r, src, sw, sy + 1, dw);
-			uint32_t c0 = r->y.c[2 * dy], c1 = r->y.c[2 * dy + 1];
-			for (dx = 0; dx < dw; dx++) {
-				uint32_t v = (a[dx] * c0 + b[dx] * c1 + (1u << 15)) >> 16;
-				o[dx] = (unsigned char)(v > 255 ? 255 : v);
-			}
-		}
-	}
-}
-
-void fk_resize_grey(const unsigned char *src, int sw, int sh,
-		    unsigned char *dst, int dw, int dh)
-{
-	struct resizer r;
-
-	if (sw == dw && sh == dh) {
-		memcpy(dst, src, (size_t)sw * sh);
-		return;
-	}
-	if (resizer_init(&r, dw, dh) == 0)
-		resize_with(&r, src, sw, sh, dst, dw, dh);
-	else
-		memset(dst, 0, (size_t)dw * dh);
-	resizer_free(&r);
 }
 
 /* ---- integral images ----
@@ -575,7 +431,7 @@ static int add_hit(struct worker *W, int x, int y, int w, int h)
 }
 
 /* resize, integrate and scan one scale */
-static int scan_scale(const struct job *J, struct worker *W, float sc, struct resizer *rs,
+static int scan_scale(const struct job *J, struct worker *W, float sc, fk_resizer *rs,
 		      unsigned char *img, uint32_t *buf, uint32_t *scratch, uint32_t *tmp)
 {
 	const fk_cascade *c = J->c;
@@ -590,7 +446,7 @@ static int scan_scale(const struct job *J, struct worker *W, float sc, struct re
 	if (sw == J->w && sh == J->h)
 		memcpy(img, J->grey, (size_t)sw * sh);
 	else
-		resize_with(rs, J->grey, J->w, J->h, img, sw, sh);
+		fk_resize_with(rs, J->grey, J->w, J->h, img, sw, sh);
 	integrals(img, sw, sh, st, sum, sq, c->tilted ? tilt : NULL, scratch);
 #ifdef __SSE2__
 	if (J->simd) {
@@ -650,10 +506,10 @@ static void work(void *arg, int i, int n)
 	uint32_t *buf = malloc(((c->tilted ? 3 : 2) * J->plane + 16) * sizeof *buf);
 	uint32_t *scratch = c->tilted ? malloc((3 * (size_t)(J->sw + J->sh) + 1) * sizeof *scratch) : NULL;
 	uint32_t *tmp = calloc(J->st, sizeof *tmp);
-	struct resizer rs;
+	fk_resizer rs;
 
 	(void)n;
-	if (resizer_init(&rs, J->sw, J->sh) || !img || !buf || !tmp || (c->tilted && !scratch))
+	if (fk_resizer_init(&rs, J->sw, J->sh) || !img || !buf || !tmp || (c->tilted && !scratch))
 		W->failed = 1;
 	while (!W->failed && !atomic_load(&J->failed)) {
 		int k = atomic_fetch_add(&J->next, 1);
@@ -664,7 +520,7 @@ static void work(void *arg, int i, int n)
 	}
 	if (W->failed)
 		atomic_store(&J->failed, 1);
-	resizer_free(&rs);
+	fk_resizer_free(&rs);
 	free(img);
 	free(buf);
 	free(scratch);
@@ -679,16 +535,6 @@ static int by_scale_y_x(const void *a, const void *b)
 	if (r->y != s->y)
 		return r->y < s->y ? -1 : 1;
 	return (r->x > s->x) - (r->x < s->x);
-}
-
-static int by_y_x(const void *a, const void *b)
-{
-	const fk_rect *r = a, *s = b;
-	if (r->y != s->y)
-		return r->y < s->y ? -1 : 1;
-	if (r->x != s->x)
-		return r->x < s->x ? -1 : 1;
-	return (r->w > s->w) - (r->w < s->w);
 }
 
 int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
@@ -709,8 +555,8 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 		snprintf(err, FK_ERRLEN, "scale factor %g is not above 1", o->scale);
 		return -1;
 	}
-	if (nt < 1 || nt > 64) {
-		snprintf(err, FK_ERRLEN, "%d threads is not in 1..64", nt);
+	if (nt < 1 || nt > FK_POOL_MAX) {
+		snprintf(err, FK_ERRLEN, "%d threads is not in 1..%d", nt, FK_POOL_MAX);
 		return -1;
 	}
 	if (maxw == 0 || maxh == 0)
@@ -780,7 +626,7 @@ int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 #endif
 	/* part 0 runs on this thread, the others on libcnn's pool of threads,
 	 * which stay from one call to the next */
-	cnn__parallel(nt, work, &J);
+	fk_pool_run(nt, work, &J);
 	/* gather */
 	{
 		int total = 0, k = 0;
@@ -834,100 +680,4 @@ oom:
 	free(scales);
 	snprintf(err, FK_ERRLEN, "out of memory detecting in a %dx%d image", w, h);
 	return -1;
-}
-
-/* ---- grouping ---- */
-static int root_of(int *parent, int i)
-{
-	while (parent[i] != i)
-		i = parent[i] = parent[parent[i]];
-	return i;
-}
-
-static int similar(const fk_rect *a, const fk_rect *b, double eps)
-{
-	double d = eps * ((a->w < b->w ? a->w : b->w) + (a->h < b->h ? a->h : b->h)) * 0.5;
-	return abs(a->x - b->x) <= d && abs(a->y - b->y) <= d
-		&& abs(a->x + a->w - b->x - b->w) <= d && abs(a->y + a->h - b->y - b->h) <= d;
-}
-
-int fk_group_rects(fk_rect *r, int n, int min_neighbors, double eps)
-{
-	int *parent, *cls, i, j, nc = 0, kept = 0;
-	fk_rect *avg;
-	long long *acc;
-
-	if (n == 0)
-		return 0;
-	if (min_neighbors <= 0) {
-		qsort(r, n, sizeof *r, by_y_x);
-		return n;
-	}
-	parent = malloc(2 * n * sizeof *parent);
-	avg = malloc(n * sizeof *avg);
-	acc = calloc(4 * (size_t)n, sizeof *acc);
-	if (!parent || !avg || !acc) {
-		free(parent);
-		free(avg);
-		free(acc);
-		return -1;
-	}
-	cls = parent + n;
-	for (i = 0; i < n; i++)
-		parent[i] = i;
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++)
-			if (similar(&r[i], &r[j], eps)) {
-				int a = root_of(parent, i), b = root_of(parent, j);
-				if (a != b)
-					parent[b] = a;
-			}
-	for (i = 0; i < n; i++)
-		cls[i] = -1;
-	for (i = 0; i < n; i++) {
-		int k = root_of(parent, i);
-		if (cls[k] < 0) {
-			cls[k] = nc;
-			avg[nc].n = 0;
-			nc++;
-		}
-		k = cls[k];
-		acc[4 * k] += r[i].x;
-		acc[4 * k + 1] += r[i].y;
-		acc[4 * k + 2] += r[i].w;
-		acc[4 * k + 3] += r[i].h;
-		avg[k].n++;
-	}
-	/* the class average as OpenCV takes it: int sums times a float 1/n */
-	for (i = 0; i < nc; i++) {
-		float s = 1.f / avg[i].n;
-		avg[i].x = (int)lrintf((float)(int)acc[4 * i] * s);
-		avg[i].y = (int)lrintf((float)(int)acc[4 * i + 1] * s);
-		avg[i].w = (int)lrintf((float)(int)acc[4 * i + 2] * s);
-		avg[i].h = (int)lrintf((float)(int)acc[4 * i + 3] * s);
-	}
-	for (i = 0; i < nc; i++) {
-		const fk_rect *a = &avg[i];
-		if (a->n <= min_neighbors)
-			continue;
-		/* drop a class lying inside a bigger one that has more windows */
-		for (j = 0; j < nc; j++) {
-			const fk_rect *b = &avg[j];
-			int dx, dy;
-			if (j == i || b->n <= min_neighbors)
-				continue;
-			dx = (int)lrint(b->w * eps);
-			dy = (int)lrint(b->h * eps);
-			if (a->x >= b->x - dx && a->y >= b->y - dy && a->x + a->w <= b->x + b->w + dx
-			    && a->y + a->h <= b->y + b->h + dy && (b->n > (a->n > 3 ? a->n : 3) || a->n < 3))
-				break;
-		}
-		if (j == nc)
-			r[kept++] = *a;
-	}
-	free(parent);
-	free(avg);
-	free(acc);
-	qsort(r, kept, sizeof *r, by_y_x);
-	return kept;
 }

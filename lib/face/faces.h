@@ -4,7 +4,7 @@
 #ifndef FK_FACES_H
 #define FK_FACES_H
 
-#include "cascade.h"
+#include "detect.h"
 #include "image.h"
 
 /* a face: a w x h box centred at (cx, cy) in the photo, turned by angle

@@ -20,7 +20,8 @@
 #include "cnn_impl.h"
 #include "cnn_layer.h"
 
-/* the layer kinds: a new kind is one file and one line here */
+/* the layer kinds: a new kind is one file, its extern in cnn_layer.h and
+ * one entry here */
 static const cnn_kind *const kinds[] = {
 	&cnn_kind_conv, &cnn_kind_pool, &cnn_kind_lrn, &cnn_kind_fc,
 };
@@ -66,7 +67,7 @@ static void set_blas_threads(int n)
 
 void cnn_set_threads(int n)
 {
-	cnn__set_own_threads(n);
+	fk_pool_set_threads(n);
 }
 
 void cnn_train_defaults(cnn_train_opts *o)
@@ -169,9 +170,13 @@ static int parse_spec(cnn *net, const char *spec, char *err)
 		}
 		l->kind = find_kind(words[0]);
 		if (!l->kind) {
+			char known[96] = "";
+			for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+				snprintf(known + strlen(known), sizeof known - strlen(known),
+					 "%s%s", k ? ", " : "", kinds[k]->name);
 			snprintf(err, CNN_ERRLEN, "spec part %d '%s': unknown "
-				 "layer kind '%.32s' (conv, pool, lrn, fc)",
-				 i + 1, what, words[0]);
+				 "layer kind '%.32s' (%s)",
+				 i + 1, what, words[0], known);
 			goto fail;
 		}
 		net->nl = i + 1;
@@ -360,7 +365,7 @@ void cnn_free(cnn *net)
 /* room for n images in parts parts */
 static int ensure(cnn *net, int n, int parts, char *err)
 {
-	int nws = parts > cnn__threads() ? parts : cnn__threads();
+	int nws = parts > fk_pool_threads() ? parts : fk_pool_threads();
 
 	if (n <= net->cap && parts <= net->nparts && nws <= net->nws)
 		return 0;
@@ -487,7 +492,7 @@ static void run_part(void *arg, int part, int nparts)
  * part, the layers may use the threads inside */
 static int plan(cnn *net, int n)
 {
-	int t = cnn__threads(), parts = n < t ? 1 : t;
+	int t = fk_pool_threads(), parts = n < t ? 1 : t;
 
 	set_blas_threads(1);
 	for (int i = 0; i < net->nl; i++)
@@ -501,7 +506,7 @@ static void run(cnn *net, const float *p, const float *x, const int *y,
 {
 	job jb = {net, p, x, y, n};
 
-	cnn__parallel(parts, run_part, &jb);
+	fk_pool_run(parts, run_part, &jb);
 }
 
 /* --- gradient reduction, weight decay and the update, over index ranges */
@@ -595,14 +600,14 @@ static int check_batch(const cnn *net, const float *x, const int *y, int n,
 float *cnn__grad(cnn *net, float wd, const float *x, const int *y, int n,
 		 double *loss, char *err)
 {
-	int parts = plan(net, n), t = cnn__threads();
-	double l2s[64], sum = 0, l2 = 0;
+	int parts = plan(net, n), t = fk_pool_threads();
+	double l2s[FK_POOL_MAX], sum = 0, l2 = 0;
 	sweep s = {net, parts, wd, 0, 0, l2s};
 
 	if (check_batch(net, x, y, n, err) || ensure(net, n, parts, err))
 		return NULL;
 	run(net, net->p, x, y, n, parts);
-	cnn__parallel(t, reduce_part, &s);
+	fk_pool_run(t, reduce_part, &s);
 	for (int i = 0; i < parts; i++)
 		sum += net->lpart[i];
 	for (int i = 0; i < t; i++)
@@ -647,7 +652,7 @@ int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
 	 * order them the average follows the update) */
 	k = (1.0 + net->step + 1) / (10.0 + net->step + 1);
 	s.ema = k < o->ema_decay ? k : o->ema_decay;
-	cnn__parallel(cnn__threads(), update_part, &s);
+	fk_pool_run(fk_pool_threads(), update_part, &s);
 	net->step++;
 	if (loss)
 		*loss = l;

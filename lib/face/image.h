@@ -1,7 +1,7 @@
-/* image.h — facekit's image front end: read JPEG and netpbm, write PPM,
- * crop, rotate and scale.  Library code: it never prints and never exits;
- * a failing call returns -1 and leaves a message (quoting the bad value)
- * in the caller's err[FK_ERRLEN]. */
+/* image.h — facekit's image front end: read JPEG and netpbm, write PPM
+ * (cropping and turning are crop.h's, scaling scale.h's).  Library code:
+ * it never prints and never exits; a failing call returns -1 and leaves a
+ * message (quoting the bad value) in the caller's err[FK_ERRLEN]. */
 #ifndef FK_IMAGE_H
 #define FK_IMAGE_H
 

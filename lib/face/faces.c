@@ -1,7 +1,8 @@
 /* faces.c — faces at any roll: a sweep of turned copies of the photo, an
  * eye check, and one face kept per place (see faces.h) */
 #include "faces.h"
-#include "cnn_layer.h" /* cnn__parallel */
+#include "grey.h"
+#include "pool.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -72,7 +73,7 @@ int fk_turn_grey(const unsigned char *g, int w, int h, double angle, int threads
 	}
 	T.g = g, T.w = w, T.h = h, T.tw = (int)tw, T.th = (int)th, T.co = co, T.si = si;
 	/* on libcnn's kept threads, as the detection that follows */
-	cnn__parallel(threads, turn_rows, &T);
+	fk_pool_run(threads, turn_rows, &T);
 	*out = T.t;
 	*ow = T.tw;
 	*oh = T.th;

@@ -1,5 +1,6 @@
-/* cascade_impl.h — the loaded form of a cascade, shared by cascade.c
- * (loading) and detect.c (evaluation).  Not installed. */
+/* cascade_impl.h — the loaded form of a cascade, shared by its readers
+ * (cascade.c, cascade_xml.c, cascade_pack.c, cascade_check.c) and
+ * detect.c (evaluation).  Not installed. */
 #ifndef FK_CASCADE_IMPL_H
 #define FK_CASCADE_IMPL_H
 
@@ -68,8 +69,10 @@ struct fk_fault {
  * msg[FK_ERRLEN]. */
 int fk_cascade_check(fk_cascade *c, struct fk_fault *at, char *msg);
 
-/* the packed form (fkcascade(5)): its magic, and the reader of a whole
- * file in memory (name for messages), NULL with err on any fault */
+/* the readers of a whole file in memory (name for messages), NULL with
+ * err on any fault: OpenCV's XML (cascade_xml.c), and the packed form
+ * (fkcascade(5), cascade_pack.c) with its magic */
+fk_cascade *fk_cascade_xml(const unsigned char *b, size_t n, const char *name, char *err);
 #define FK_FKC_MAGIC "\x89" "FKC\r\n\x1a\n"
 fk_cascade *fk_cascade_unpack(const unsigned char *b, size_t n, const char *name, char *err);
 

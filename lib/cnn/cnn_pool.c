@@ -175,7 +175,7 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 	planes_job j = {l, x, y, aux, ws, (long)n * l->c};
 
 	if (l->inner > 1)
-		cnn__parallel(l->inner, planes_part, &j);
+		fk_pool_run(l->inner, planes_part, &j);
 	else
 		forward_planes(l, x, y, aux, ws, 0, j.planes);
 }

@@ -116,7 +116,7 @@ static void forward(const cnn_layer *l, const float *p, const float *x,
 		memcpy(y + (long)i * out, p + l->nw, out * sizeof *y);
 	if (n == 1 && l->inner > 1) {	/* a lone image: split the rows */
 		rows_job j = {l, p, x, y};
-		cnn__parallel(l->inner < out ? l->inner : out, rows_part, &j);
+		fk_pool_run(l->inner < out ? l->inner : out, rows_part, &j);
 	} else if (n == 1)
 		one_rows(l, p, x, y, 0, out);
 	else
