@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,7 +250,8 @@ static int read_pnm(FILE *f, fk_image *im, long long max_pixels, char *err)
 			pnm_freepamrow(row);
 		return -1;
 	}
-	pnm_readpaminit(f, &pam, PAM_STRUCT_SIZE(tuple_type));
+	/* not PAM_STRUCT_SIZE, which takes a member of a null pointer */
+	pnm_readpaminit(f, &pam, offsetof(struct pam, tuple_type) + sizeof pam.tuple_type);
 	if (too_big(pam.width, pam.height, max_pixels, err))
 		goto fail;
 	if (pam.depth < 1 || pam.depth > 4) {
