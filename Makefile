@@ -1,6 +1,7 @@
 # facekit — face recognition as a pipeline of small filters.
-# make [all] | check | bench | model | install | clean
-# B=dir builds elsewhere (CI builds a sanitizer copy in build-san).
+# make [all] | check | fuzz | bench | model | install | clean
+# B=dir builds elsewhere (CI builds a sanitizer copy in build-san and the
+# fuzzers in build-fuzz).
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -111,9 +112,34 @@ install: all
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(PREFIX)/share/man/man7)
 
-clean:
-	rm -rf build build-san
+# The fuzzers (tests/fuzz/README): clang's libFuzzer under ASan and UBSan,
+# built in $(FUZZ_B) with the libraries and the programs that make their
+# seeds.  make fuzz replays every corpus file, then fuzzes each target
+# FUZZTIME seconds (0: replay only), one at a time.
+FUZZ_B   ?= build-fuzz
+FUZZTIME ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZERS  := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(sort $(wildcard tests/fuzz/*.c)))
 
-.PHONY: all units check lint-man bench demo model install clean
+$(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/libfacekit.a $(B)/libcnn.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(B)/libfacekit.a $(B)/libcnn.a $(LDLIBS)
+
+$(B)/fuzz-seeds/.made: tests/fuzz/mkseeds $(wildcard tests/fuzz/corpus/cascade/*) \
+		$(B)/bin/facetrain $(B)/bin/cascadepack
+	tests/fuzz/mkseeds $(B)/fuzz-seeds $(B)/bin
+	touch $@
+
+fuzzers: $(FUZZERS) $(B)/fuzz-seeds/.made
+
+fuzz:
+	$(MAKE) B=$(FUZZ_B) CC=clang STATIC= LDFLAGS="$(FUZZ_SAN)" \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzzers
+	tests/fuzz/run -t $(FUZZTIME) $(FUZZ_B)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all units check fuzzers fuzz lint-man bench demo model install clean
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
