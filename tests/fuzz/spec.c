@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_PARAMS = 1 << 20, MAX_RUN_PARAMS = 1 << 16, MAX_RUN_SIZE = 1 << 14 };
+enum { MAX_PARAMS = 1 << 18, MAX_RUN_PARAMS = 1 << 16, MAX_RUN_SIZE = 1 << 14 };
 
 static void check(cnn *net, int c, int h, int w, int nclass)
 {
