@@ -4,11 +4,18 @@
  *
  * All parameters live in one contiguous blob (p), their gradients in
  * another (g) and their moving average in a third (ema), each in layer
- * order, a layer's weights then its biases.  A batch is split into as
- * many contiguous parts as there are threads; each part runs forward and
- * backward on its own images with its own gradient buffer, and the parts'
- * gradients are summed in part order, so the same seed and thread count
- * always give the same bits.  OpenBLAS is held to one thread: our own
+ * order, a layer's weights then its biases.  State that is saved but not
+ * trained (batch norm's running statistics) lives in a blob of its own
+ * (st) with its moving average (st_ema).
+ *
+ * A batch is cut into CHUNKS contiguous chunks (fewer if it has fewer
+ * images), whatever the thread count; the layers run one after the
+ * other, the threads sharing a layer's chunks, each chunk with its own
+ * gradient buffer, and the chunks' gradients are summed in chunk order.
+ * A batch kind (batch norm, dropout, the ends of a residual block) sees
+ * the whole batch at once instead, with the threads inside.  So the same
+ * seed gives the same bits for every thread count (up to CHUNKS threads
+ * share the per-image layers).  OpenBLAS is held to one thread: our own
  * threads split the work more finely than it would.  A lone image is
  * split inside its convolutions instead (bands of output rows). */
 #include <cblas.h>
@@ -24,9 +31,12 @@
  * one entry here */
 static const cnn_kind *const kinds[] = {
 	&cnn_kind_conv, &cnn_kind_pool, &cnn_kind_lrn, &cnn_kind_fc,
+	&cnn_kind_bn, &cnn_kind_gap, &cnn_kind_dropout, &cnn_kind_res,
+	&cnn_kind_add,
 };
 
-#define MAXPARTS 64	/* spec parts */
+#define MAXPARTS 256	/* spec parts */
+#define CHUNKS 8	/* a batch's chunks */
 #define MAXWORDS 16	/* words in a part */
 #define MAXSIZE (1L << 26)	/* floats in one image's activations */
 #define BLOCK 256	/* images per forward pass in cnn_predict */
@@ -39,19 +49,22 @@ struct cnn {
 	long step;
 	int nl;
 	cnn_layer *l;
-	long np;
+	long np, ns, nbs;
 	float *p, *g, *ema;
+	float *st, *st_ema;	/* state (ns), its moving average */
+	float *bst;		/* the layers' batch statistics (nbs) */
 	char **names;
 	char *prep;
-	/* work buffers, for up to cap images split in up to nparts parts */
+	/* work buffers, for up to cap images in up to nparts chunks */
 	int cap, nparts, nws;
 	float **act, **aux;	/* per layer: output, kept state */
+	float **dskip;		/* per layer opening a block: the skip
+				   path's gradient */
 	float *d[2];		/* gradients of activations, ping-pong,
 				   maxsize per image */
-	float *ws;		/* scratch, maxws for each of nws parts, or
-				   threads inside a lone part */
-	float *gpart;		/* gradients of parts 1.. (part 0 uses g) */
-	double *lpart;		/* loss of each part */
+	float *ws;		/* scratch, maxws for each of nws threads */
+	float *gpart;		/* gradients of chunks 1.. (chunk 0 uses g) */
+	double *lpart;		/* loss of each chunk */
 	long maxsize, maxws;
 };
 
@@ -111,6 +124,34 @@ static void trim(char **s)
 	n = strlen(*s);
 	while (n && strchr(BLANKS, (*s)[n - 1]))
 		(*s)[--n] = 0;
+}
+
+/* pair each layer that closes a block with the innermost open one */
+static int link_blocks(cnn *net, char **parts, char *err)
+{
+	int open[MAXPARTS], depth = 0;
+
+	for (int i = 0; i < net->nl; i++) {
+		cnn_layer *l = &net->l[i];
+		if (l->kind->bracket > 0)
+			open[depth++] = i;
+		if (l->kind->bracket >= 0)
+			continue;
+		if (!depth) {
+			snprintf(err, CNN_ERRLEN, "spec part %d '%s': no "
+				 "block (res) open to close", i + 1, parts[i]);
+			return -1;
+		}
+		l->link = open[--depth];
+		net->l[l->link].link = i;
+	}
+	if (depth) {
+		snprintf(err, CNN_ERRLEN, "spec part %d '%s': block never "
+			 "closed (add)", open[depth - 1] + 1,
+			 parts[open[depth - 1]]);
+		return -1;
+	}
+	return 0;
 }
 
 /* parse spec into net->l; -1 with the bad part named */
@@ -187,6 +228,8 @@ static int parse_spec(cnn *net, const char *spec, char *err)
 			goto fail;
 		}
 	}
+	if (link_blocks(net, parts, err))
+		goto fail;
 	if (net->l[np - 1].kind != &cnn_kind_fc) {
 		snprintf(err, CNN_ERRLEN, "spec part %d '%s': the last part "
 			 "must be fc N (the class scores)", np, parts[np - 1]);
@@ -216,6 +259,10 @@ static int make_layers(cnn *net, char *err)
 		l->c = c, l->h = h, l->w = w;
 		l->first = first;
 		l->last = i == net->nl - 1;
+		if (l->kind->bracket < 0) {
+			const cnn_layer *o = &net->l[l->link];
+			l->lc = o->oc, l->lh = o->oh, l->lw = o->ow;
+		}
 		l->kind->print(l, part, sizeof part);
 		if (l->kind->make(l, msg)) {
 			snprintf(err, CNN_ERRLEN, "spec part %d '%s': %s",
@@ -232,6 +279,9 @@ static int make_layers(cnn *net, char *err)
 		}
 		l->off = net->np;
 		net->np += l->nw + l->nb;
+		l->soff = net->ns;
+		net->ns += l->ns;
+		net->nbs += l->bs;
 		if (l->nw)
 			first = 0;
 		c = l->oc, h = l->oh, w = l->ow;
@@ -261,12 +311,17 @@ static void init_params(cnn *net)
 	for (int i = 0; i < net->nl; i++) {
 		cnn_layer *l = &net->l[i];
 		float *p = net->p + l->off;
+		if (l->kind->init) {
+			l->kind->init(l, p, net->st + l->soff);
+			continue;
+		}
 		for (long j = 0; j < l->nw; j++)
 			p[j] = cnn__rng_truncnorm(&r, l->std);
 		for (long j = 0; j < l->nb; j++)
 			p[l->nw + j] = l->bias;
 	}
 	memcpy(net->ema, net->p, net->np * sizeof *net->p);
+	memcpy(net->st_ema, net->st, net->ns * sizeof *net->st);
 }
 
 /* the network of spec for that input, its layers laid out and counted,
@@ -323,21 +378,34 @@ cnn *cnn_new(const char *spec, int c, int h, int w, int nclass,
 	net->p = malloc(net->np * sizeof *net->p);
 	net->g = malloc(net->np * sizeof *net->g);
 	net->ema = malloc(net->np * sizeof *net->ema);
-	if (!net->p || !net->g || !net->ema) {
+	net->st = malloc(net->ns * sizeof *net->st + 1);
+	net->st_ema = malloc(net->ns * sizeof *net->st + 1);
+	net->bst = calloc(net->nbs + 1, sizeof *net->bst);
+	if (!net->p || !net->g || !net->ema || !net->st || !net->st_ema ||
+	    !net->bst) {
 		snprintf(err, CNN_ERRLEN, "out of memory for %ld parameters",
 			 net->np);
 		cnn_free(net);
 		return NULL;
 	}
+	for (long i = 0, o = 0; i < net->nl; o += net->l[i++].bs)
+		net->l[i].bstat = net->bst + o;
 	init_params(net);
 	return net;
 }
 
 static void free_buffers(cnn *net)
 {
-	for (int i = 0; net->act && i < net->nl; i++)
-		free(net->act[i]), free(net->aux[i]);
-	free(net->act), free(net->aux);
+	for (int i = 0; i < net->nl; i++) {
+		if (net->act)
+			free(net->act[i]);
+		if (net->aux)
+			free(net->aux[i]);
+		if (net->dskip)
+			free(net->dskip[i]);
+	}
+	free(net->act), free(net->aux), free(net->dskip);
+	net->dskip = NULL;
 	free(net->d[0]), free(net->d[1]);
 	free(net->ws), free(net->gpart), free(net->lpart);
 	net->act = net->aux = NULL;
@@ -359,6 +427,7 @@ void cnn_free(cnn *net)
 	free(net->names);
 	free(net->prep), free(net->spec);
 	free(net->p), free(net->g), free(net->ema);
+	free(net->st), free(net->st_ema), free(net->bst);
 	free(net);
 }
 
@@ -378,7 +447,8 @@ static int ensure(cnn *net, int n, int parts, char *err)
 	free_buffers(net);
 	net->act = calloc(net->nl, sizeof *net->act);
 	net->aux = calloc(net->nl, sizeof *net->aux);
-	if (!net->act || !net->aux)
+	net->dskip = calloc(net->nl, sizeof *net->dskip);
+	if (!net->act || !net->aux || !net->dskip)
 		goto oom;
 	for (int i = 0; i < net->nl; i++) {
 		cnn_layer *l = &net->l[i];
@@ -386,6 +456,10 @@ static int ensure(cnn *net, int n, int parts, char *err)
 				     sizeof(float));
 		net->aux[i] = malloc((size_t)n * l->aux * sizeof(float) + 1);
 		if (!net->act[i] || !net->aux[i])
+			goto oom;
+		if (l->kind->bracket > 0 &&
+		    !(net->dskip[i] = malloc((size_t)n * l->oc * l->oh *
+					     l->ow * sizeof(float))))
 			goto oom;
 	}
 	for (int k = 0; k < 2; k++)
@@ -405,14 +479,15 @@ oom:
 	return -1;
 }
 
-/* --- forward and backward over one part of a batch */
+/* --- forward and backward over a batch */
 
 typedef struct {
 	cnn *net;
 	const float *p;		/* parameters: p or ema */
 	const float *x;
 	const int *y;		/* labels, NULL = forward only */
-	int n;
+	int n, chunks, layer;
+	float *dy, *dx;		/* backward: the layer's gradients */
 } job;
 
 static long in_size(const cnn_layer *l)
@@ -447,66 +522,135 @@ static double softmax_xent(const float *z, const int *y, int m, int n,
 	return loss;
 }
 
-static void run_part(void *arg, int part, int nparts)
+/* the layer's input for the whole batch */
+static const float *input(const job *jb, int i)
 {
-	job *jb = arg;
+	return i ? jb->net->act[i - 1] : jb->x;
+}
+
+/* images lo..hi-1 of chunk k */
+static void chunk(const job *jb, int k, int *lo, int *m)
+{
+	*lo = (long)jb->n * k / jb->chunks;
+	*m = (long)jb->n * (k + 1) / jb->chunks - *lo;
+}
+
+/* layer jb->layer of a per-image kind on the chunks of thread part */
+static void forward_part(void *arg, int part, int nparts)
+{
+	const job *jb = arg;
 	cnn *net = jb->net;
-	int lo = (long)jb->n * part / nparts;
-	int m = (long)jb->n * (part + 1) / nparts - lo;
-	float *ws = net->ws + part * net->maxws;
-	float *dp = part ? net->gpart + (part - 1) * net->np : net->g;
-	const float *x = jb->x + lo * in_size(&net->l[0]);
-	/* each part's own slab of the gradient buffers: the parts do not
-	 * wait for each other between layers, and the layers' sizes differ */
-	float *d[2] = {net->d[0] + lo * net->maxsize,
-		       net->d[1] + lo * net->maxsize}, *d0 = d[0];
+	int i = jb->layer, lo, m;
+	const cnn_layer *l = &net->l[i];
+
+	for (int k = jb->chunks * part / nparts;
+	     k < jb->chunks * (part + 1) / nparts; k++) {
+		chunk(jb, k, &lo, &m);
+		/* no backward follows: nothing to keep */
+		l->kind->forward(l, jb->p + l->off, input(jb, i) + lo *
+				 in_size(l), net->act[i] + lo * out_size(l),
+				 jb->y ? net->aux[i] + lo * l->aux : NULL,
+				 net->ws + part * net->maxws, m);
+	}
+}
+
+/* the loss of the chunks of thread part, the gradient of the logits,
+ * and the chunks' parameter gradients cleared */
+static void loss_part(void *arg, int part, int nparts)
+{
+	const job *jb = arg;
+	cnn *net = jb->net;
+	int lo, m;
+
+	for (int k = jb->chunks * part / nparts;
+	     k < jb->chunks * (part + 1) / nparts; k++) {
+		chunk(jb, k, &lo, &m);
+		memset(k ? net->gpart + (k - 1) * net->np : net->g, 0,
+		       net->np * sizeof *net->g);
+		net->lpart[k] = softmax_xent(net->act[net->nl - 1] + (long)lo *
+					     net->nclass, jb->y + lo, m, jb->n,
+					     net->nclass, net->d[0] + (long)lo *
+					     net->nclass);
+	}
+}
+
+static void backward_part(void *arg, int part, int nparts)
+{
+	const job *jb = arg;
+	cnn *net = jb->net;
+	int i = jb->layer, lo, m;
+	const cnn_layer *l = &net->l[i];
+
+	for (int k = jb->chunks * part / nparts;
+	     k < jb->chunks * (part + 1) / nparts; k++) {
+		float *dp = k ? net->gpart + (k - 1) * net->np : net->g;
+		chunk(jb, k, &lo, &m);
+		l->kind->backward(l, jb->p + l->off, input(jb, i) + lo *
+				  in_size(l), net->act[i] + lo * out_size(l),
+				  net->aux[i] + lo * l->aux,
+				  jb->dy + lo * out_size(l),
+				  i ? jb->dx + lo * in_size(l) : NULL,
+				  dp + l->off, net->ws + part * net->maxws, m);
+	}
+}
+
+/* the chunks of n images: a count that depends on n alone */
+static int plan(cnn *net, int n)
+{
+	set_blas_threads(1);
+	return n < CHUNKS ? n : CHUNKS;
+}
+
+/* the random numbers of layer i at this step */
+static unsigned long long layer_seed(const cnn *net, int i)
+{
+	return net->seed ^ (net->step + 1) * 0x9e3779b97f4a7c15ULL ^
+	       (i + 1ULL) * 0xd1b54a32d192ed03ULL;
+}
+
+/* run n images (n <= cap) through the network in chunks chunks, layer
+ * after layer; with labels y, in training mode, then back: the loss of
+ * each chunk in lpart, the gradient of each in g and gpart */
+static void run(cnn *net, int ema, const float *x, const int *y, int n,
+		int chunks)
+{
+	int t = fk_pool_threads(), tc = chunks < t ? chunks : t;
+	job jb = {net, ema ? net->ema : net->p, x, y, n, chunks, 0, NULL,
+		  NULL};
 	int k = 0;
 
 	for (int i = 0; i < net->nl; i++) {
 		cnn_layer *l = &net->l[i];
-		const float *in = i ? net->act[i - 1] + lo * in_size(l) : x;
-		/* no backward follows: nothing to keep */
-		l->kind->forward(l, jb->p + l->off, in,
-				 net->act[i] + lo * out_size(l),
-				 jb->y ? net->aux[i] + lo * l->aux : NULL, ws,
-				 m);
+		l->train = y != NULL;
+		l->rseed = layer_seed(net, i);
+		l->state = (ema ? net->st_ema : net->st) + l->soff;
+		if (l->kind->bracket < 0)
+			l->skip = net->act[l->link];
+		l->dskip = net->dskip[l->kind->bracket < 0 ? l->link : i];
+		l->inner = l->kind->batch || chunks == 1 ? t : 1;
+		jb.layer = i;
+		if (l->kind->batch)
+			l->kind->forward(l, jb.p + l->off, input(&jb, i),
+					 net->act[i], y ? net->aux[i] : NULL,
+					 net->ws, n);
+		else
+			fk_pool_run(tc, forward_part, &jb);
 	}
-	if (!jb->y)
+	if (!y)
 		return;
-	memset(dp, 0, net->np * sizeof *dp);
-	net->lpart[part] = softmax_xent(net->act[net->nl - 1] + (long)lo *
-					net->nclass, jb->y + lo, m, jb->n,
-					net->nclass, d0);
+	fk_pool_run(tc, loss_part, &jb);
 	for (int i = net->nl - 1; i >= 0; i--, k ^= 1) {
 		cnn_layer *l = &net->l[i];
-		const float *in = i ? net->act[i - 1] + lo * in_size(l) : x;
-		l->kind->backward(l, jb->p + l->off, in,
-				  net->act[i] + lo * out_size(l),
-				  net->aux[i] + lo * l->aux,
-				  d[k], i ? d[k ^ 1] : NULL,
-				  dp + l->off, ws, m);
+		jb.layer = i;
+		jb.dy = net->d[k], jb.dx = net->d[k ^ 1];
+		if (l->kind->batch)
+			l->kind->backward(l, jb.p + l->off, input(&jb, i),
+					  net->act[i], net->aux[i], jb.dy,
+					  i ? jb.dx : NULL, net->g + l->off,
+					  net->ws, n);
+		else
+			fk_pool_run(tc, backward_part, &jb);
 	}
-}
-
-/* threads for n images: the number of parts run in parallel; with one
- * part, the layers may use the threads inside */
-static int plan(cnn *net, int n)
-{
-	int t = fk_pool_threads(), parts = n < t ? 1 : t;
-
-	set_blas_threads(1);
-	for (int i = 0; i < net->nl; i++)
-		net->l[i].inner = parts > 1 ? 1 : t;
-	return parts;
-}
-
-/* run n images (n <= cap) through the network, parts in parallel */
-static void run(cnn *net, const float *p, const float *x, const int *y,
-		int n, int parts)
-{
-	job jb = {net, p, x, y, n};
-
-	fk_pool_run(parts, run_part, &jb);
 }
 
 /* --- gradient reduction, weight decay and the update, over index ranges */
@@ -581,6 +725,20 @@ static void update_part(void *arg, int part, int nparts)
 	}
 }
 
+/* the state after a step: towards the batch's statistics, and its average
+ * towards it as the weights' average does */
+static void follow_batch(cnn *net, float ema)
+{
+	for (int i = 0; i < net->nl; i++) {
+		const cnn_layer *l = &net->l[i];
+		float *st = net->st + l->soff, *e = net->st_ema + l->soff;
+		for (long j = 0; j < l->ns; j++) {
+			st[j] += l->momentum * (l->bstat[j] - st[j]);
+			e[j] -= (1 - ema) * (e[j] - st[j]);
+		}
+	}
+}
+
 static int check_batch(const cnn *net, const float *x, const int *y, int n,
 		       char *err)
 {
@@ -606,7 +764,7 @@ float *cnn__grad(cnn *net, float wd, const float *x, const int *y, int n,
 
 	if (check_batch(net, x, y, n, err) || ensure(net, n, parts, err))
 		return NULL;
-	run(net, net->p, x, y, n, parts);
+	run(net, 0, x, y, n, parts);
 	fk_pool_run(t, reduce_part, &s);
 	for (int i = 0; i < parts; i++)
 		sum += net->lpart[i];
@@ -653,6 +811,7 @@ int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
 	k = (1.0 + net->step + 1) / (10.0 + net->step + 1);
 	s.ema = k < o->ema_decay ? k : o->ema_decay;
 	fk_pool_run(fk_pool_threads(), update_part, &s);
+	follow_batch(net, s.ema);
 	net->step++;
 	if (loss)
 		*loss = l;
@@ -662,7 +821,6 @@ int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
 int cnn_forward(cnn *net, const float *x, int n, int ema, float *logits,
 		char *err)
 {
-	const float *p = ema ? net->ema : net->p;
 	long in = (long)net->c * net->h * net->w;
 
 	if (n < 0 || (n && (!x || !logits))) {
@@ -673,7 +831,7 @@ int cnn_forward(cnn *net, const float *x, int n, int ema, float *logits,
 		int m = n - i < BLOCK ? n - i : BLOCK, parts = plan(net, m);
 		if (ensure(net, m, parts, err))
 			return -1;
-		run(net, p, x + i * in, NULL, m, parts);
+		run(net, ema, x + i * in, NULL, m, parts);
 		memcpy(logits + (long)i * net->nclass, net->act[net->nl - 1],
 		       (size_t)m * net->nclass * sizeof *logits);
 	}
@@ -814,6 +972,12 @@ float *cnn__params(cnn *net, int ema, long *n)
 {
 	*n = net->np;
 	return ema ? net->ema : net->p;
+}
+
+float *cnn__state(cnn *net, int ema, long *n)
+{
+	*n = net->ns;
+	return ema ? net->st_ema : net->st;
 }
 
 uint64_t cnn__seed(const cnn *net)

@@ -287,4 +287,5 @@ static void backward(const cnn_layer *l, const float *p, const float *x,
 	}
 }
 
-const cnn_kind cnn_kind_conv = {"conv", parse, make, print, forward, backward};
+const cnn_kind cnn_kind_conv = {"conv", parse, make, print, forward, backward,
+				NULL, 0, 0};

@@ -146,4 +146,5 @@ static void backward(const cnn_layer *l, const float *p, const float *x,
 			    out, 1, dy, out, p, in, 0, dx, in);
 }
 
-const cnn_kind cnn_kind_fc = {"fc", parse, make, print, forward, backward};
+const cnn_kind cnn_kind_fc = {"fc", parse, make, print, forward, backward,
+				NULL, 0, 0};

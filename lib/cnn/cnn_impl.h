@@ -11,6 +11,12 @@
  * layers' order, each layer's weights then its biases. */
 float *cnn__params(cnn *net, int ema, long *n);
 
+/* the state that is saved but not trained (batch norm's running
+ * statistics), raw (ema == 0) or its moving average; *n gets its length
+ * in floats (0 for a network without such layers).  The order is the
+ * layers' order. */
+float *cnn__state(cnn *net, int ema, long *n);
+
 /* the seed the network was built with (kept so a loaded network can be
  * rebuilt before its weights are read in) */
 uint64_t cnn__seed(const cnn *net);

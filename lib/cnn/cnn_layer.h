@@ -40,6 +40,29 @@ struct cnn_layer {
 	long aux;             /* floats kept from forward to backward per image */
 	int inner;            /* threads forward may use within a call, each
 				 with its own ws (set by cnn.c per call) */
+	/* set by cnn.c before each call */
+	int train;            /* training: batch statistics, dropout */
+	unsigned long long rseed;  /* random numbers of this layer at this
+				      step (dropout), from the network's seed */
+	/* state that is saved but not trained (batch norm's running
+	 * statistics): ns floats at soff in the network's state blob (set by
+	 * make: ns; by cnn.c: soff) */
+	long ns, soff;
+	const float *state;   /* the state to infer with (set per call) */
+	float momentum;       /* after a training step the state moves this
+				 far towards the batch's values (set by make) */
+	long bs;              /* floats of batch statistics a training
+				 forward leaves in bstat for backward, the
+				 first ns of them the values the state
+				 follows (set by make) */
+	float *bstat;         /* bs floats (set by cnn.c) */
+	/* blocks (res ... add): the index of the other end, and for the
+	 * closing layer the shape of the opening one's output (set by cnn.c
+	 * before make) */
+	int link, lc, lh, lw;
+	const float *skip;    /* add: the block's input, whole batch */
+	float *dskip;         /* res and add: dL/d(block input) along the
+				 skip path, whole batch */
 };
 
 typedef struct cnn_kind {
@@ -64,10 +87,22 @@ typedef struct cnn_kind {
 	void (*backward)(const cnn_layer *l, const float *p, const float *x,
 			 const float *y, const float *aux, float *dy,
 			 float *dx, float *dp, float *ws, int n);
+	/* optional, NULL = the default: weights N(0, std) truncated at 2
+	 * std, biases l->bias, no state */
+	void (*init)(const cnn_layer *l, float *p, float *state);
+	/* 1: forward and backward see the whole batch at once (n images,
+	 * l->inner threads for both, each with l->ws floats), so they may
+	 * reduce over it; the part of dp they add to is the one the whole
+	 * batch's gradient is summed into.  Results must not depend on
+	 * l->inner. */
+	int batch;
+	/* 1: opens a block (res), -1: closes the innermost open one (add) */
+	int bracket;
 } cnn_kind;
 
 extern const cnn_kind cnn_kind_conv, cnn_kind_pool, cnn_kind_lrn,
-	cnn_kind_fc;
+	cnn_kind_fc, cnn_kind_bn, cnn_kind_gap, cnn_kind_dropout, cnn_kind_res,
+	cnn_kind_add;
 
 /* shared helpers */
 /* l->cfg = size zeroed bytes; NULL with err set if out of memory */
@@ -82,6 +117,9 @@ int cnn__float_opt(const char *s, const char *key, float *v);
 /* the spec options every layer with weights takes: std=X bias=X;
  * 1 if word was one (and read), 0 if not, -1 if malformed */
 int cnn__weight_opt(cnn_layer *l, const char *word);
+/* the option relu=0|1 into *relu: 1 if word was it, 0 if not, -1 if
+ * malformed */
+int cnn__relu_opt(const char *word, int *relu);
 /* append " std=X bias=X" for the options given to buf (of size size) */
 void cnn__print_weight_opts(const cnn_layer *l, char *buf, size_t size);
 /* for (i = 0; i < n; i++) body;  in blocks of 8 with a fixed inner count,

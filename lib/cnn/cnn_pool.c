@@ -197,4 +197,5 @@ static void backward(const cnn_layer *l, const float *p, const float *x,
 	}
 }
 
-const cnn_kind cnn_kind_pool = {"pool", parse, make, print, forward, backward};
+const cnn_kind cnn_kind_pool = {"pool", parse, make, print, forward, backward,
+				NULL, 0, 0};

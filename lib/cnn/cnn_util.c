@@ -136,3 +136,15 @@ void cnn__print_weight_opts(const cnn_layer *l, char *buf, size_t size)
 	if (l->bias_given && n < size)
 		snprintf(buf + n, size - n, " bias=%.9g", l->bias);
 }
+
+int cnn__relu_opt(const char *word, int *relu)
+{
+	float v;
+	int r = cnn__float_opt(word, "relu", &v);
+
+	if (r > 0 && v != 0 && v != 1)
+		return -1;
+	if (r > 0)
+		*relu = v != 0;
+	return r;
+}

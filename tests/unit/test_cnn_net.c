@@ -118,11 +118,9 @@ static void test_spec(void)
 /* the whole loss by finite differences over every parameter (see
  * test_cnn_layers.c for the step and the tolerance: here L is one mean
  * of a few terms, so its rounding noise is smaller still) */
-static void test_net_gradient(int threads)
+static void test_net_gradient(const char *spec, int threads)
 {
 	char err[CNN_ERRLEN];
-	const char *spec = "conv 3 4; pool 3 2; lrn 2; conv 3 5 2; lrn; "
-			   "pool 2 2; fc 8; fc N";
 	cnn *net = cnn_new(spec, 2, 8, 8, 3, 5, err);
 	int n = 5, y[5] = {0, 1, 2, 1, 0};
 	float x[5 * 128], wd = 0.3f, h = 1e-3f;
@@ -152,9 +150,9 @@ static void test_net_gradient(int threads)
 		worst = e > worst ? e : worst;
 		bad += e > 1e-2;
 	}
-	ok(!bad && skipped * 10 <= np, "whole net (%d thread%s), loss with "
-	   "weight decay: %ld of %ld derivatives wrong (worst %.2g; %ld at "
-	   "kinks skipped)", threads, threads > 1 ? "s" : "", bad,
+	ok(!bad && skipped * 10 <= np, "whole net '%s' (%d thread%s), loss "
+	   "with weight decay: %ld of %ld derivatives wrong (worst %.2g; %ld "
+	   "at kinks skipped)", spec, threads, threads > 1 ? "s" : "", bad,
 	   np - skipped, worst, skipped);
 	(void)loss;
 	free(g);
@@ -291,19 +289,26 @@ static void test_training(void)
 	cnn_free(net);
 }
 
-/* train a few steps; copy of the weights and average */
-static float *run(int threads, int steps)
+#define DET_SPEC "conv 5 8; pool 3 2; lrn; conv 3 8; lrn; pool 3 2; " \
+	"fc 16; fc 12; fc N"
+/* batch norm, residual blocks (one with a projection), dropout, gap */
+#define DET_SPEC_BN "conv 3 8 relu=0; bn; res; conv 3 8 relu=0; bn; " \
+	"conv 3 8 relu=0; bn relu=0; add; res; conv 3 12 2 relu=0; bn; " \
+	"add; gap; dropout 0.3; fc N"
+
+/* train a few steps; copy of the weights and average, then the state
+ * and its average */
+static float *run(const char *spec, int threads, int steps)
 {
 	char err[CNN_ERRLEN];
 	int n = 24, y[24];
 	float *x = malloc(n * 3 * 16 * 16 * 4), loss;
 	cnn_train_opts o;
-	long np;
+	long np, ns;
 	cnn *net;
 
 	cnn_set_threads(threads);
-	net = cnn_new("conv 5 8; pool 3 2; lrn; conv 3 8; lrn; pool 3 2; "
-		      "fc 16; fc 12; fc N", 3, 16, 16, 5, 99, err);
+	net = cnn_new(spec, 3, 16, 16, 5, 99, err);
 	cnn_train_defaults(&o);
 	seed = 5;
 	for (int i = 0; i < n * 768; i++)
@@ -313,9 +318,12 @@ static float *run(int threads, int steps)
 	for (int s = 0; s < steps; s++)
 		cnn_train_step(net, &o, x, y, n, &loss, err);
 	float *p = cnn__params(net, 0, &np), *e = cnn__params(net, 1, &np);
-	float *copy = malloc(2 * np * 4 + 4);
+	float *st = cnn__state(net, 0, &ns), *se = cnn__state(net, 1, &ns);
+	float *copy = malloc((2 * np + 2 * ns) * 4 + 4);
 	memcpy(copy, p, np * 4);
 	memcpy(copy + np, e, np * 4);
+	memcpy(copy + 2 * np + 1, st, ns * 4);
+	memcpy(copy + 2 * np + 1 + ns, se, ns * 4);
 	copy[2 * np] = np;
 	cnn_free(net);
 	free(x);
@@ -323,29 +331,37 @@ static float *run(int threads, int steps)
 	return copy;
 }
 
+/* the weight count, found after the copy's two weight blobs */
+static long count_of(const float *c)
+{
+	for (long i = 1;; i++)
+		if (c[2 * i] == i)
+			return i;
+}
+
 static void test_determinism(void)
 {
-	for (int t = 1; t <= 2; t++) {
-		float *a = run(t, 3), *b = run(t, 3);
-		long np = 0;
-		for (long i = 0; !np; i++)	/* the count sits after both blobs */
-			if (i > 0 && b[2 * i] == i)
-				np = i;
-		ok(!memcmp(a, b, 2 * np * 4), "same seed, %d thread%s: "
-		   "bit-identical weights and averages", t, t > 1 ? "s" : "");
+	static const char *const specs[] = {DET_SPEC, DET_SPEC_BN};
+	static const long nstate[] = {0, 2 * (8 + 8 + 8 + 12)};
+
+	for (int k = 0; k < 2; k++) {
+		for (int t = 1; t <= 2; t++) {
+			float *a = run(specs[k], t, 3), *b = run(specs[k], t, 3);
+			long np = count_of(b);
+			ok(!memcmp(a, b, (2 * np + 1 + 2 * nstate[k]) * 4),
+			   "same seed, %d thread%s: bit-identical weights, "
+			   "averages%s", t, t > 1 ? "s" : "", k ? ", state "
+			   "(batch norm, residual blocks, dropout)" : "");
+			free(a), free(b);
+		}
+		/* the batch is cut into chunks whatever the thread count */
+		float *a = run(specs[k], 1, 3), *b = run(specs[k], 2, 3);
+		long np = count_of(b);
+		ok(!memcmp(a, b, (2 * np + 1 + 2 * nstate[k]) * 4),
+		   "1 and 2 threads: bit-identical weights, averages%s",
+		   k ? ", state (batch norm, residual blocks, dropout)" : "");
 		free(a), free(b);
 	}
-	float *a = run(1, 3), *b = run(2, 3);
-	long np = 0;
-	for (long i = 1; !np; i++)
-		if (b[2 * i] == i)
-			np = i;
-	double worst = 0;
-	for (long i = 0; i < 2 * np; i++)
-		worst = fmax(worst, fabs(a[i] - b[i]));
-	ok(worst < 1e-4, "1 and 2 threads agree to rounding (worst %.2g)",
-	   worst);
-	free(a), free(b);
 }
 
 /* a lone image with 2 threads is split in bands of rows inside the
@@ -447,8 +463,20 @@ int main(void)
 {
 	test_tutorial();
 	test_spec();
-	test_net_gradient(1);
-	test_net_gradient(2);
+	test_net_gradient("conv 3 4; pool 3 2; lrn 2; conv 3 5 2; lrn; "
+			  "pool 2 2; fc 8; fc N", 1);
+	test_net_gradient("conv 3 4; pool 3 2; lrn 2; conv 3 5 2; lrn; "
+			  "pool 2 2; fc 8; fc N", 2);
+	/* batch norm, residual blocks with and without a projection, gap,
+	 * dropout, in training mode */
+	test_net_gradient("conv 3 4 relu=0; bn; res; conv 3 4 relu=0; bn; "
+			  "conv 3 4 relu=0; bn relu=0; add; res; "
+			  "conv 3 6 2 relu=0; bn; add relu=0; gap; "
+			  "dropout 0.25; fc N", 1);
+	test_net_gradient("conv 3 4 relu=0; bn; res; conv 3 4 relu=0; bn; "
+			  "conv 3 4 relu=0; bn relu=0; add; res; "
+			  "conv 3 6 2 relu=0; bn; add relu=0; gap; "
+			  "dropout 0.25; fc N", 2);
 	test_decay_term();
 	test_step();
 	test_training();
