@@ -1,6 +1,7 @@
 /* cnn_io.c — the model file (cnnmodel(5)): save and load a network with its
- * class names, preprocessing settings, raw and averaged weights and
- * training step.
+ * class names, preprocessing settings, raw and averaged weights, raw and
+ * averaged state (batch norm's running statistics) and training step.
+ * Version 2 is version 1 with the state after the weights; both load.
  *
  * The whole file is built in memory and written at once; a reader takes
  * the whole file in (its length is in the header, and the buffer only
@@ -25,7 +26,7 @@
 static const unsigned char magic[8] = {0x89, 'C', 'N', 'N', '\r', '\n', 0x1a, '\n'};
 
 enum {
-	VERSION = 1,
+	VERSION = 2,
 	HEADLEN = 20,          /* magic, version, file length */
 	OPT_SGD = 0,           /* plain SGD: the step count is its whole state */
 	MAX_DIM = 65536,       /* c, h, w each */
@@ -92,16 +93,19 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 	/* the accessors take a non-const net to hand out writable blobs;
 	 * here they are only read */
 	cnn *mut = (cnn *)net;
-	long np, np_ema;
+	long np, np_ema, ns, ns_ema;
 	const float *raw = cnn__params(mut, 0, &np);
 	const float *ema = cnn__params(mut, 1, &np_ema);
+	const float *st = cnn__state(mut, 0, &ns);
+	const float *st_ema = cnn__state(mut, 1, &ns_ema);
 	int c, h, w, ncl = cnn_nclass(net);
 	const char *spec = nz(cnn_spec(net)), *prep = nz(cnn_prep(net));
 	int nnames = cnn_class_name(net, 0) ? ncl : 0;
 	long step = cnn_step_count(net);
 
 	cnn_input_shape(net, &c, &h, &w);
-	if (np != np_ema || np != cnn_nparams(net) || step < 0) {
+	if (np != np_ema || np != cnn_nparams(net) || step < 0 ||
+	    ns != ns_ema) {
 		seterr(err, "inconsistent network: %ld raw and %ld averaged weights, %ld parameters, step %ld",
 		       np, np_ema, cnn_nparams(net), step);
 		return -1;
@@ -120,7 +124,7 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 		}
 		len += 4 + nl;
 	}
-	len += 4 + 8 + 8 + 2 * 4 * (size_t)np + 4;
+	len += 4 + 8 + 8 + 2 * 4 * (size_t)np + 8 + 2 * 4 * (size_t)ns + 4;
 
 	buf b = {malloc(len), 0, len};
 	if (!b.p) {
@@ -147,6 +151,9 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 	put_u64(&b, (uint64_t)np);
 	put_floats(&b, raw, np);
 	put_floats(&b, ema, np);
+	put_u64(&b, (uint64_t)ns);
+	put_floats(&b, st, ns);
+	put_floats(&b, st_ema, ns);
 	put_u32(&b, (uint32_t)crc32_z(0L, b.p, b.n));
 
 	int rc = 0;
@@ -345,7 +352,7 @@ static unsigned char *slurp(FILE *f, const unsigned char *head, size_t n,
 }
 
 typedef struct {
-	uint32_t c, h, w, nclass, nnames, opt;
+	uint32_t version, c, h, w, nclass, nnames, opt;
 	uint64_t seed, step, nstate, nparams;
 	char *spec, *prep, **names;
 } header;
@@ -401,13 +408,15 @@ static int get_header(rd *r, header *hd)
 	    get_u64(r, &hd->nparams, "parameter count"))
 		return -1;
 	if (hd->opt != OPT_SGD || hd->nstate != 0) {
-		seterr(r->err, "unsupported optimiser %lu with %llu state values (version 1 knows only plain SGD, 0, with none)",
-		       (unsigned long)hd->opt, (unsigned long long)hd->nstate);
+		seterr(r->err, "unsupported optimiser %lu with %llu state values (version %lu knows only plain SGD, 0, with none)",
+		       (unsigned long)hd->opt, (unsigned long long)hd->nstate, (unsigned long)hd->version);
 		return -1;
 	}
-	/* the rest is exactly two weight blobs and the CRC */
-	size_t left = r->n - r->at;
-	if (left < 4 || hd->nparams > (left - 4) / 8 || 8 * hd->nparams + 4 != left) {
+	/* the rest is exactly two weight blobs, in version 2 the state's
+	 * count and its two blobs, and the CRC */
+	size_t left = r->n - r->at, more = hd->version >= 2 ? 8 : 0;
+	if (left < 4 + more || hd->nparams > (left - 4 - more) / 8 ||
+	    (hd->version < 2 && 8 * hd->nparams + 4 != left)) {
 		seterr(r->err, "parameter count %llu does not fit the %zu bytes left in the file",
 		       (unsigned long long)hd->nparams, left);
 		return -1;
@@ -434,8 +443,8 @@ cnn *cnn_fload(FILE *f, char *err)
 		return NULL;
 	}
 	uint32_t version = le32_get(head + 8);
-	if (version != VERSION) {
-		seterr(err, "unsupported format version %lu (this libcnn reads version %d)",
+	if (version < 1 || version > VERSION) {
+		seterr(err, "unsupported format version %lu (this libcnn reads versions 1 to %d)",
 		       (unsigned long)version, VERSION);
 		return NULL;
 	}
@@ -459,6 +468,7 @@ cnn *cnn_fload(FILE *f, char *err)
 
 	rd r = {p, (size_t)len, HEADLEN, err};
 	header hd = {0};
+	hd.version = version;
 	cnn *net = NULL;
 	if (get_header(&r, &hd))
 		goto fail;
@@ -486,6 +496,23 @@ cnn *cnn_fload(FILE *f, char *err)
 	float *raw = cnn__params(net, 0, &n), *ema = cnn__params(net, 1, &n);
 	if (get_floats(&r, raw, n, "raw weights") || get_floats(&r, ema, n, "averaged weights"))
 		goto fail;
+	float *st = cnn__state(net, 0, &n), *st_ema = cnn__state(net, 1, &n);
+	if (version >= 2) {
+		uint64_t ns;
+		if (get_u64(&r, &ns, "state count"))
+			goto fail;
+		if (ns != (uint64_t)n || 8 * ns + 4 != r.n - r.at) {
+			seterr(err, "state count %llu does not match the spec's %ld or the %zu bytes left in the file",
+			       (unsigned long long)ns, n, r.n - r.at);
+			goto fail;
+		}
+		if (get_floats(&r, st, n, "raw state") || get_floats(&r, st_ema, n, "averaged state"))
+			goto fail;
+	} else if (n) {
+		seterr(err, "a version 1 file cannot hold the state (running statistics) the spec \"%s\" needs",
+		       hd.spec);
+		goto fail;
+	}
 	cnn__set_step(net, (long)hd.step);
 	if (hd.nnames && cnn_set_class_names(net, hd.names, (int)hd.nnames, why) != 0) {
 		seterr(err, "class names: %s", why);

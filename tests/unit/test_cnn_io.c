@@ -16,8 +16,11 @@
 #include "cnn_impl.h"
 #include "tap.h"
 
-/* small enough to load once per byte of its file */
-#define SPEC "conv 3 4; pool 3 2; lrn; fc 6; fc N"
+/* small enough to load once per byte of its file; with batch norm, so
+ * the file holds state (running statistics) too */
+#define SPEC "conv 3 4 relu=0; bn; pool 3 2; lrn; fc 6; fc N"
+/* without state: a version 1 file can hold it */
+#define SPEC1 "conv 3 4; pool 3 2; lrn; fc 6; fc N"
 enum { C = 3, H = 8, W = 8, NCL = 3, BATCH = 4 };
 
 static char dir[] = "/tmp/test_cnn_io.XXXXXX";
@@ -61,11 +64,14 @@ static void train(cnn *net, const cnn_train_opts *o, int steps)
 	}
 }
 
+/* the weights and the state, raw or averaged, to the bit */
 static int same_blob(cnn *a, cnn *b, int ema)
 {
-	long na, nb;
+	long na, nb, sa, sb;
 	float *pa = cnn__params(a, ema, &na), *pb = cnn__params(b, ema, &nb);
-	return na == nb && memcmp(pa, pb, sizeof *pa * (size_t)na) == 0;
+	float *qa = cnn__state(a, ema, &sa), *qb = cnn__state(b, ema, &sb);
+	return na == nb && memcmp(pa, pb, sizeof *pa * (size_t)na) == 0 &&
+	       sa == sb && memcmp(qa, qb, sizeof *qa * (size_t)sa) == 0;
 }
 
 static int same_predictions(cnn *a, cnn *b, int ema)
@@ -143,7 +149,7 @@ static void fix_crc(unsigned char *b, size_t n)
 
 /* offsets of the variable fields in a saved small model */
 typedef struct {
-	size_t spec, prep, names, opt, nstate, nparams, raw, ema, crc;
+	size_t spec, prep, names, opt, nstate, nparams, raw, ema, nst, st, st_ema, crc;
 } layout;
 
 static layout find_layout(const unsigned char *b)
@@ -160,7 +166,10 @@ static layout find_layout(const unsigned char *b)
 	l.nparams = at + 12;
 	l.raw = at + 20;
 	l.ema = l.raw + 4 * le64(b + l.nparams);
-	l.crc = l.ema + 4 * le64(b + l.nparams);
+	l.nst = l.ema + 4 * le64(b + l.nparams);
+	l.st = l.nst + 8;
+	l.st_ema = l.st + 4 * le64(b + l.nst);
+	l.crc = l.st_ema + 4 * le64(b + l.nst);
 	return l;
 }
 
@@ -316,7 +325,7 @@ static void test_layout(void)
 	unsigned char *b = slurp(path("layout.bin"), &n);
 	static const unsigned char mg[8] = {0x89, 'C', 'N', 'N', 0x0d, 0x0a, 0x1a, 0x0a};
 	ok(memcmp(b, mg, 8) == 0, "bytes 0-7: magic 89 43 4e 4e 0d 0a 1a 0a");
-	ok(le32(b + 8) == 1, "bytes 8-11: version %u", le32(b + 8));
+	ok(le32(b + 8) == 2, "bytes 8-11: version %u", le32(b + 8));
 	ok(le64(b + 12) == n, "bytes 12-19: file length %llu (file has %zu)", (unsigned long long)le64(b + 12), n);
 	ok(le32(b + 20) == C && le32(b + 24) == H && le32(b + 28) == W, "bytes 20-31: shape %ux%ux%u",
 	   le32(b + 20), le32(b + 24), le32(b + 28));
@@ -345,10 +354,55 @@ static void test_layout(void)
 		wok &= u == ur && v == ue;
 	}
 	ok(wok, "raw then averaged weights, float32 little-endian");
+	long ns;
+	float *st = cnn__state(a, 0, &ns), *se = cnn__state(a, 1, &ns);
+	/* bn on 4 channels: running mean (0) and variance (1) of each */
+	ok(ns == 8 && le64(b + l.nst) == (uint64_t)ns, "state count %llu", (unsigned long long)le64(b + l.nst));
+	wok = 1;
+	for (long i = 0; i < ns; i++) {
+		uint32_t u = le32(b + l.st + 4 * i), v = le32(b + l.st_ema + 4 * i), ur, ue;
+		memcpy(&ur, &st[i], 4);
+		memcpy(&ue, &se[i], 4);
+		wok &= u == ur && v == ue && st[i] == (i < 4 ? 0 : 1);
+	}
+	ok(wok, "raw then averaged state, float32 little-endian: means 0, variances 1");
 	ok(l.crc + 4 == n, "CRC is the last 4 bytes");
 	ok(le32(b + l.crc) == (uint32_t)crc32(0, b, (uInt)l.crc), "CRC-32 (zlib) of all bytes before it");
 	free(b);
 	cnn_free(a);
+}
+
+/* a version 1 file (made from a version 2 one by taking out the state
+ * count, which is 0 without batch norm) still loads; one whose spec needs
+ * state is refused */
+static void test_version1(void)
+{
+	cnn *a = cnn_new(SPEC1, C, H, W, NCL, 9, err), *b = small_net(9);
+	size_t n;
+	ok(a && cnn_save(a, path("v1.bin"), err) == 0 && cnn_save(b, path("v1bn.bin"), err) == 0,
+	   "save models to turn into version 1");
+	unsigned char *v = slurp(path("v1.bin"), &n);
+	layout l = find_layout(v);
+	ok(le64(v + l.nst) == 0 && l.crc == l.nst + 8, "no batch norm: a state count of 0 and no state");
+	memmove(v + l.nst, v + l.nst + 8, 4);
+	set32(v + 8, 1);
+	set64(v + 12, n - 8);
+	fix_crc(v, n - 8);
+	cnn *a1 = load_bytes(v, n - 8);
+	ok(a1 && same_blob(a, a1, 0) && same_blob(a, a1, 1) && same_predictions(a, a1, 1),
+	   "a version 1 file loads, the same network: %s", a1 ? "" : err);
+	free(v);
+	v = slurp(path("v1bn.bin"), &n);
+	l = find_layout(v);
+	memmove(v + l.nst, v + l.crc, 4);
+	set32(v + 8, 1);
+	set64(v + 12, l.nst + 4);
+	fix_crc(v, l.nst + 4);
+	refused(v, l.nst + 4, "a version 1 file cannot hold the state", "a version 1 file of a net with bn");
+	free(v);
+	cnn_free(a);
+	cnn_free(a1);
+	cnn_free(b);
 }
 
 static void test_corrupt(void)
@@ -400,9 +454,13 @@ static void test_corrupt(void)
 	memcpy(b, "P6\n32 32", 8);
 	refused(b, n, "bad magic 50 36 0a", "a PPM header");
 	memcpy(b, good, n);
-	set32(b + 8, 2);
+	set32(b + 8, 3);
 	fix_crc(b, n);
-	refused(b, n, "unsupported format version 2", "version 2");
+	refused(b, n, "unsupported format version 3", "version 3");
+	memcpy(b, good, n);
+	set64(b + l.nst, 7);
+	fix_crc(b, n);
+	refused(b, n, "state count 7 does not match the spec's 8", "a state count that is not the spec's");
 	memcpy(b, good, n);
 	set64(b + 12, 1ULL << 50);
 	refused(b, n, "absurd file length", "length 2^50");
@@ -471,7 +529,7 @@ static void test_corrupt(void)
 
 	/* non-finite weights */
 	float bad[] = {NAN, INFINITY, -INFINITY};
-	size_t at[] = {l.raw, l.ema + 4 * 3, l.crc - 4};
+	size_t at[] = {l.raw, l.ema + 4 * 3, l.nst - 4};
 	for (int i = 0; i < 3; i++) {
 		uint32_t u;
 		memcpy(&u, &bad[i], 4);
@@ -479,6 +537,10 @@ static void test_corrupt(void)
 		set32(b + at[i], u);
 		fix_crc(b, n);
 		refused(b, n, i == 0 ? "raw weights" : "averaged weights", i == 0 ? "a NaN raw weight" : "an infinite averaged weight");
+		memcpy(b, good, n);
+		set32(b + (i ? l.crc - 4 : l.st), u);
+		fix_crc(b, n);
+		refused(b, n, i ? "averaged state" : "raw state", i ? "a non-finite averaged state value" : "a NaN raw state value");
 	}
 	free(good);
 	free(b);
@@ -546,6 +608,7 @@ int main(void)
 	cnn_set_threads(1);
 	test_layout();
 	test_corrupt();
+	test_version1();
 	test_failed_saves();
 	remove_tree(dir);
 	return done_testing();
