@@ -44,7 +44,12 @@ static void print(const cnn_layer *l, char *buf, size_t size)
 {
 	const dropout *d = l->cfg;
 
-	snprintf(buf, size, "dropout %.9g", d->p);
+	/* the shortest form that reads back as the same float */
+	for (int digits = 1; digits <= 9; digits++) {
+		snprintf(buf, size, "dropout %.*g", digits, d->p);
+		if (strtof(buf + 8, NULL) == d->p)
+			break;
+	}
 }
 
 static void forward(const cnn_layer *l, const float *p, const float *x,

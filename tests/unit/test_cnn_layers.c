@@ -10,7 +10,11 @@
 #include "cnn_layer.h"
 #include "tap.h"
 
-/* a layer from its spec words, input shape c x h x w */
+/* the shape of the block's input, for add (cnn.c sets it from res) */
+static int link_c, link_h, link_w;
+
+/* a layer from its spec words, input shape c x h x w, in training mode
+ * with room for its batch statistics and its state initialised */
 static cnn_layer make(const cnn_kind *k, const char *args, int c, int h,
 		      int w, int last)
 {
@@ -28,9 +32,24 @@ static cnn_layer make(const cnn_kind *k, const char *args, int c, int h,
 	if (k->parse(&l, n, words, err))
 		printf("# parse %s: %s\n", args, err);
 	l.c = c, l.h = h, l.w = w;
+	l.lc = link_c, l.lh = link_h, l.lw = link_w;
 	if (k->make(&l, err))
 		printf("# make %s: %s\n", args, err);
+	l.train = 1;
+	l.inner = 1;
+	l.rseed = 77;
+	l.bstat = calloc(l.bs + 1, sizeof *l.bstat);
+	float *st = calloc(l.ns + 1, sizeof *st), *p = malloc((l.nw + l.nb + 1) * 4);
+	if (k->init)
+		k->init(&l, p, st);
+	l.state = st;
+	free(p);
 	return l;
+}
+
+static void unmake(cnn_layer *l)
+{
+	free(l->cfg), free(l->bstat), free((float *)l->state);
 }
 
 static long isz(const cnn_layer *l) { return (long)l->c * l->h * l->w; }
@@ -343,7 +362,157 @@ static void grad_check(const char *args, const cnn_kind *k, int c, int h,
 		fd_check(what, &l, p, x, r, n, p, np, dp);
 	}
 	free(p), free(x), free(y), free(r), free(dy), free(dx), free(dp);
-	free(aux), free(ws), free(l.cfg);
+	free(aux), free(ws);
+	unmake(&l);
+}
+
+static void test_bn_known(void)
+{
+	/* one channel of two 1x2 images, 1 1 | 3 3: mean 2, variance 1
+	 * (biased; 4/3 unbiased), so x - mean = -1 -1 1 1 and y = gamma (x -
+	 * mean)/sqrt(1 + 1e-5) + beta; a second channel 0 4 | 0 4 has mean
+	 * 2, variance 4: y = gamma' (x - 2)/sqrt(4 + 1e-5) + beta' */
+	cnn_layer l = make(&cnn_kind_bn, "relu=0", 2, 1, 2, 0);
+	float x[8] = {1, 1, 0, 4, 3, 3, 0, 4}, y[8];
+	float p[4] = {2, 0.5f, 1, -1};	/* gamma 2 0.5, beta 1 -1 */
+	double s1 = 1 / sqrt(1 + 1e-5), s2 = 1 / sqrt(4 + 1e-5);
+	double want[8] = {1 - 2 * s1, 1 - 2 * s1, -1 - s2, -1 + s2,
+			  1 + 2 * s1, 1 + 2 * s1, -1 - s2, -1 + s2};
+	int good = l.nw == 2 && l.nb == 2 && l.ns == 4 && !l.decay;
+
+	fwd(&l, p, x, y, NULL, 2);
+	for (int i = 0; i < 8; i++)
+		good &= close_to(y[i], want[i], 1e-6);
+	ok(good, "bn training: the batch's mean and variance per channel, "
+	   "y = gamma (x - mean)/sqrt(var + 1e-5) + beta");
+	ok(close_to(l.bstat[0], 2, 1e-7) && close_to(l.bstat[1], 2, 1e-7) &&
+	   close_to(l.bstat[2], 4.0 / 3, 1e-7) && close_to(l.bstat[3], 16.0 / 3,
+	   1e-7), "bn leaves the means 2 2 and the unbiased variances 4/3 "
+	   "16/3 for the running statistics (%g %g %g %g)", l.bstat[0],
+	   l.bstat[1], l.bstat[2], l.bstat[3]);
+	ok(l.state[0] == 0 && l.state[1] == 0 && l.state[2] == 1 &&
+	   l.state[3] == 1, "bn's running statistics start at mean 0, "
+	   "variance 1");
+
+	/* inference: the running statistics, mean 1 and -1, variance
+	 * 4 - 1e-5 and 1 - 1e-5, so sqrt(var + eps) = 2 and 1 */
+	float st[4] = {1, -1, 4 - 1e-5f, 1 - 1e-5f};
+	const float *keep = l.state;
+	l.state = st;
+	l.train = 0;
+	fwd(&l, p, x, y, NULL, 2);
+	double inf[8] = {1, 1, -0.5, 1.5, 3, 3, -0.5, 1.5};
+	good = 1;
+	for (int i = 0; i < 8; i++)
+		good &= close_to(y[i], inf[i], 1e-6);
+	ok(good, "bn inference: gamma (x - mean_r)/sqrt(var_r + 1e-5) + beta "
+	   "with the running statistics");
+	l.state = keep;
+	unmake(&l);
+
+	/* ReLU by default */
+	l = make(&cnn_kind_bn, "", 2, 1, 2, 0);
+	fwd(&l, p, x, y, NULL, 2);
+	good = 1;
+	for (int i = 0; i < 8; i++)
+		good &= close_to(y[i], want[i] > 0 ? want[i] : 0, 1e-6);
+	ok(good, "bn: ReLU after it unless relu=0");
+	unmake(&l);
+}
+
+static void test_gap_dropout_known(void)
+{
+	cnn_layer l = make(&cnn_kind_gap, "", 2, 2, 2, 0);
+	float x[8] = {1, 2, 3, 6, -1, -1, -1, 7}, y[2], dy[2] = {4, 8}, dx[8];
+	fwd(&l, NULL, x, y, NULL, 1);
+	l.kind->backward(&l, NULL, x, y, NULL, dy, dx, NULL, NULL, 1);
+	ok(l.oc == 2 && l.oh == 1 && l.ow == 1 && y[0] == 3 && y[1] == 1 &&
+	   dx[0] == 1 && dx[7] == 2, "gap: the mean of each channel; its "
+	   "gradient spread evenly");
+	unmake(&l);
+
+	enum { N = 20000 };
+	float *a = malloc(N * 4), *b = malloc(N * 4), *c = malloc(N * 4);
+	for (int i = 0; i < N; i++)
+		a[i] = 1;
+	l = make(&cnn_kind_dropout, "0.3", 1, 1, N, 0);
+	fwd(&l, NULL, a, b, NULL, 1);
+	fwd(&l, NULL, a, c, NULL, 1);
+	long zeros = 0, kept = 0;
+	for (int i = 0; i < N; i++) {
+		zeros += b[i] == 0;
+		kept += close_to(b[i], 1 / 0.7, 1e-6);
+	}
+	/* binomial: 6000 zeros expected, sd 65 */
+	ok(zeros + kept == N && labs(zeros - 6000) < 400 && !memcmp(b, c, N * 4),
+	   "dropout 0.3 in training: %ld of %d zeroed, the rest times 1/0.7, "
+	   "the same mask for the same seed", zeros, N);
+	l.rseed++;
+	fwd(&l, NULL, a, c, NULL, 1);
+	ok(memcmp(b, c, N * 4) != 0, "another step's seed, another mask");
+	l.train = 0;
+	fwd(&l, NULL, a, c, NULL, 1);
+	ok(!memcmp(a, c, N * 4), "dropout in inference passes the input through");
+	unmake(&l);
+	free(a), free(b), free(c);
+}
+
+/* add closing a block whose input was lc x lh x lw: forward against a
+ * naive loop, and finite differences for dx, the skip path's gradient
+ * and the projection's weights */
+static void test_add(const char *args, int lc, int lh, int lw, int c,
+		     int h, int w)
+{
+	link_c = lc, link_h = lh, link_w = lw;
+	cnn_layer l = make(&cnn_kind_add, args, c, h, w, 0);
+	link_c = link_h = link_w = 0;
+	int n = 2, s = (lh + h - 1) / h;
+	long ni = n * isz(&l), ns = (long)n * lc * lh * lw, np = l.nw;
+	float *p = malloc((np + 1) * 4), *x = malloc(ni * 4), *k = malloc(ns * 4);
+	float *y = malloc(ni * 4), *r = malloc(ni * 4), *dy = malloc(ni * 4);
+	float *dx = malloc(ni * 4), *dk = malloc(ns * 4), *dp = calloc(np + 1, 4);
+	float *ws = malloc((l.ws + 1) * 4);
+	int relu = !strstr(args, "relu=0"), good = 1;
+	char what[128];
+
+	for (long i = 0; i < np; i++)
+		p[i] = rnd();
+	for (long i = 0; i < ni; i++)
+		x[i] = rnd(), r[i] = rnd();
+	for (long i = 0; i < ns; i++)
+		k[i] = rnd();
+	l.skip = k;
+	l.dskip = dk;
+	fwd(&l, p, x, y, NULL, n);
+	for (int i = 0; i < n; i++)
+		for (int o = 0; o < c; o++)
+			for (int j = 0; j < h * w; j++) {
+				int yy = j / w, xx = j % w;
+				double v = x[(i * c + o) * h * w + j];
+				if (np)
+					for (int q = 0; q < lc; q++)
+						v += p[o * lc + q] * k[((i * lc + q) * lh + yy * s) * lw + xx * s];
+				else
+					v += k[(i * c + o) * h * w + j];
+				v = relu && v < 0 ? 0 : v;
+				good &= close_to(y[(i * c + o) * h * w + j], v, 1e-5);
+			}
+	ok(good && l.nw == (lc == c && s == 1 ? 0 : (long)c * lc),
+	   "add %s, %dx%dx%d onto %dx%dx%d: x + %s, naive loop", args, lc, lh,
+	   lw, c, h, w, np ? "W skip(stride)" : "skip");
+	memcpy(dy, r, ni * 4);
+	l.kind->backward(&l, p, x, y, NULL, dy, dx, dp, ws, n);
+	snprintf(what, sizeof what, "add %s onto %dx%dx%d: dL/dx", args, c, h, w);
+	fd_check(what, &l, p, x, r, n, x, ni, dx);
+	snprintf(what, sizeof what, "add %s onto %dx%dx%d: dL/dskip", args, c, h, w);
+	fd_check(what, &l, p, x, r, n, k, ns, dk);
+	if (np) {
+		snprintf(what, sizeof what, "add %s onto %dx%dx%d: dL/dW", args, c, h, w);
+		fd_check(what, &l, p, x, r, n, p, np, dp);
+	}
+	free(p), free(x), free(k), free(y), free(r), free(dy), free(dx);
+	free(dk), free(dp), free(ws);
+	unmake(&l);
 }
 
 int main(void)
@@ -364,5 +533,15 @@ int main(void)
 	grad_check("3 1 0.5 0.75", &cnn_kind_lrn, 9, 3, 3, 0, 0);
 	grad_check("5", &cnn_kind_fc, 3, 2, 2, 0, 0);
 	grad_check("3", &cnn_kind_fc, 4, 1, 3, 1, 0);
+	test_bn_known();
+	test_gap_dropout_known();
+	grad_check("relu=0", &cnn_kind_bn, 3, 3, 2, 0, 0);
+	grad_check("", &cnn_kind_bn, 3, 2, 3, 0, 0);
+	grad_check("", &cnn_kind_gap, 3, 3, 2, 0, 0);
+	grad_check("0.4", &cnn_kind_dropout, 2, 3, 3, 0, 0);
+	test_add("relu=0", 3, 4, 4, 3, 4, 4);
+	test_add("", 3, 4, 4, 3, 4, 4);
+	test_add("relu=0", 2, 5, 5, 4, 3, 3);
+	test_add("", 3, 4, 4, 5, 4, 4);
 	return done_testing();
 }

@@ -92,6 +92,15 @@ static void test_spec(void)
 		{"lrn 4 0; fc N", "spec part 1 'lrn 4 0': lrn takes"},
 		{"fc x", "spec part 1 'fc x': fc needs OUTPUTS"},
 		{"conv 5 64 std=-1; fc N", "spec part 1 'conv 5 64 std=-1'"},
+		{"res; conv 3 4; fc N", "spec part 1 'res': block never closed"},
+		{"conv 3 4; add; fc N", "spec part 2 'add': no block (res) open"},
+		{"res; res; add; fc N", "spec part 1 'res': block never closed"},
+		{"bn 3; fc N", "spec part 1 'bn 3': bn takes [relu=0|1]"},
+		{"bn relu=2; fc N", "bn takes [relu=0|1]"},
+		{"gap 2; fc N", "spec part 1 'gap 2': gap takes no arguments"},
+		{"dropout 1; fc N", "spec part 1 'dropout 1': dropout needs P"},
+		{"dropout; fc N", "dropout needs P"},
+		{"res; add bias=1; fc N", "add takes [relu=0|1] [std=X]"},
 	};
 	char err[CNN_ERRLEN];
 	cnn *net;
@@ -108,6 +117,37 @@ static void test_spec(void)
 	ok(net && !strcmp(cnn_spec(net), "conv 3 8 2 relu=0; pool 2 2; "
 	   "lrn 2 1 0.5 0.5; fc 6 std=0.5"), "spec normalised: %s",
 	   net ? cnn_spec(net) : err);
+	cnn_free(net);
+	/* the new kinds: printed as written, and read back the same */
+	static const char *const round[] = {
+		"conv 3 8 relu=0; bn; res; conv 3 8 relu=0; bn; conv 3 8 "
+		"relu=0; bn relu=0; add; res; conv 3 16 2 relu=0; bn; res; "
+		"conv 3 16; add relu=0; add std=0.25; gap; dropout 0.3; fc N",
+		"conv 3 32 relu=0; bn; conv 3 32 relu=0; bn; pool 2 2; "
+		"conv 3 64 relu=0; bn; conv 3 64 relu=0; bn; pool 2 2; "
+		"conv 3 128 relu=0; bn; conv 3 128 relu=0; bn; pool 2 2; gap; "
+		"dropout 0.3; fc N",
+	};
+	for (int i = 0; i < 2; i++) {
+		cnn *a = cnn_new(round[i], 3, 32, 32, 6, 1, err), *b = NULL;
+		if (a)
+			b = cnn_new(cnn_spec(a), 3, 32, 32, 6, 1, err);
+		ok(a && b && !strcmp(cnn_spec(a), round[i]) &&
+		   !strcmp(cnn_spec(b), round[i]) &&
+		   cnn_nparams(a) == cnn_nparams(b), "spec round trip: %s",
+		   a ? cnn_spec(a) : err);
+		cnn_free(a), cnn_free(b);
+	}
+	net = cnn_new("  res ;conv 3 8 2 relu=0;  bn  relu=1;add   relu=0 ; "
+		      "gap;dropout  0.50; fc N", 4, 9, 9, 6, 1, err);
+	ok(net && !strcmp(cnn_spec(net), "res; conv 3 8 2 relu=0; bn; "
+	   "add relu=0; gap; dropout 0.5; fc N"), "spec normalised: %s",
+	   net ? cnn_spec(net) : err);
+	/* hand-counted: 4*9*8+8, bn 8+8, add's projection 8x4, fc 8*6+6 */
+	ok(net && cnn_nparams(net) == 296 + 16 + 32 + 54 &&
+	   cnn_layer_nparams(net, 3) == 32 && cnn_nlayers(net) == 7,
+	   "parameters: %ld (the projection 1x1 4 -> 8, stride 2: 32)",
+	   net ? cnn_nparams(net) : 0L);
 	cnn_free(net);
 	ok(!cnn_new(NULL, 3, 0, 32, 6, 1, err) && strstr(err, "3x0x32"),
 	   "an empty input shape is refused: %s", err);
@@ -241,6 +281,37 @@ static void test_step(void)
 	ok(cnn_train_step(net, &o, x, y, 4, &loss, err) == -1 &&
 	   strstr(err, "label 3"), "a label out of range is refused: %s", err);
 	free(w0), free(g);
+	cnn_free(net);
+}
+
+/* batch norm's running statistics after one step with lr 0: images
+ * 1 1 | 3 3 have mean 2 and unbiased variance 4/3, so the running mean
+ * goes 0 -> 0.1 * 2 and the variance 1 -> 0.9 + 0.1 * 4/3; their average
+ * moves with the weights' factor d = 2/11: e = d e0 + (1 - d) s */
+static void test_bn_state(void)
+{
+	char err[CNN_ERRLEN];
+	cnn *net = cnn_new("bn relu=0; fc N", 1, 1, 2, 2, 1, err);
+	cnn_train_opts o;
+	float x[4] = {1, 1, 3, 3}, loss;
+	int y[2] = {0, 1};
+	long ns;
+
+	cnn_train_defaults(&o);
+	o.lr = 0;
+	float *st = cnn__state(net, 0, &ns), *se = cnn__state(net, 1, &ns);
+	int r = cnn_train_step(net, &o, x, y, 2, &loss, err);
+	double d = 2.0 / 11, v = 0.9 + 0.4 / 3;
+	ok(!r && ns == 2 && close_to(st[0], 0.2, 1e-7) && close_to(st[1], v, 1e-7) &&
+	   close_to(se[0], (1 - d) * 0.2, 1e-7) &&
+	   close_to(se[1], d + (1 - d) * v, 1e-7), "bn running statistics after "
+	   "a step: mean %g, variance %g; averaged %g %g", st[0], st[1], se[0],
+	   se[1]);
+	/* a refused step leaves them alone */
+	x[0] = NAN;
+	r = cnn_train_step(net, &o, x, y, 2, &loss, err);
+	ok(r && close_to(st[0], 0.2, 1e-7) && close_to(st[1], v, 1e-7),
+	   "a refused step leaves the running statistics as they were");
 	cnn_free(net);
 }
 
@@ -479,6 +550,7 @@ int main(void)
 			  "dropout 0.25; fc N", 2);
 	test_decay_term();
 	test_step();
+	test_bn_state();
 	test_training();
 	test_determinism();
 	test_predict_threads();
