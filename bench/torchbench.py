@@ -118,8 +118,8 @@ def speed(threads, steps):
 def read_model(path):
     """the raw weights of a model file, per cnnmodel(5)"""
     b = open(path, "rb").read()
-    if b[:8] != b"\x89CNN\r\n\x1a\n" or struct.unpack_from("<I", b, 8)[0] != 1:
-        sys.exit("torchbench: not a version 1 cnnmodel")
+    if b[:8] != b"\x89CNN\r\n\x1a\n" or struct.unpack_from("<I", b, 8)[0] not in (1, 2):
+        sys.exit("torchbench: not a version 1 or 2 cnnmodel")
     length, = struct.unpack_from("<Q", b, 12)
     if length != len(b) or zlib.crc32(b[:-4]) != struct.unpack_from("<I", b, len(b) - 4)[0]:
         sys.exit("torchbench: bad length or CRC")
