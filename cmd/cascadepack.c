@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 	fk_progname = "cascadepack";
 	while ((ch = getopt(argc, argv, "h")) != -1) {
 		if (ch == 'h')
-			return fputs(usage, stdout), 0;
+			fk_help(usage);
 		fk_usage(usage);
 	}
 	if (argc - optind > 1)

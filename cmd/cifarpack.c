@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		if (ch == 's')
 			side = (int)fk_int_arg("-s", optarg, 1, FK_CIFAR_MAXSIDE, usage);
 		else if (ch == 'h')
-			return fputs(usage, stdout), 0;
+			fk_help(usage);
 		else
 			fk_usage(usage);
 	}

@@ -71,8 +71,7 @@ int main(int argc, char **argv)
 			lpath = optarg;
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			fk_help(usage);
 		default:
 			fk_usage(usage);
 		}

@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 		case 'k': o.k = (int)fk_int_arg("-k", optarg, 1, 256, usage); break;
 		case 'j': o.json = 1; break;
 		case 't': o.threshold = fk_num_arg("-t", optarg, 0, 1, usage); break;
-		case 'h': fputs(usage, stdout); return 0;
+		case 'h': fk_help(usage);
 		default: fk_usage(usage);
 		}
 	}

@@ -35,7 +35,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt(argc, argv, "bhm:np:")) != -1)
 		switch (c) {
 		case 'b': o->black = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
+		case 'h': fk_help(usage);
 		case 'm': o->margin = fk_num_arg("-m", optarg, 1e-3, 1e3, usage); break;
 		case 'n': o->geometry = 1; break;
 		case 'p': o->max_pixels = fk_int_arg("-p", optarg, 1, LONG_MAX, usage); break;

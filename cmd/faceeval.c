@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'r': ema = 0; break;
-		case 'h': fputs(usage, stdout); return 0;
+		case 'h': fk_help(usage);
 		default: fk_usage(usage);
 		}
 	}

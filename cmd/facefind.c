@@ -113,7 +113,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'h':
 			printf("%s  default cascades here: -c %s\n                          -E %s\n",
 			       usage, def_face, def_eyes);
-			exit(0);
+			exit(fk_close_out(0));
 		case 'm': o->find.det.min_w = o->find.det.min_h = (int)fk_int_arg("-m", optarg, 0, INT_MAX, usage); break;
 		case 'M': o->find.det.max_w = o->find.det.max_h = (int)fk_int_arg("-M", optarg, 1, INT_MAX, usage); break;
 		case 'n': o->find.det.min_neighbors = (int)fk_int_arg("-n", optarg, 0, INT_MAX, usage); break;

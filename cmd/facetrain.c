@@ -360,7 +360,7 @@ int main(int argc, char **argv)
 		case 'i': o.interval = fk_int_arg("-i", optarg, 1, 1L << 40, usage); break;
 		case 'k': o.ckpt = fk_int_arg("-k", optarg, 1, 1L << 40, usage); break;
 		case 'L': o.log = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
+		case 'h': fk_help(usage);
 		default: fk_usage(usage);
 		}
 	}

@@ -32,7 +32,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt(argc, argv, "fhp:s:")) != -1)
 		switch (c) {
 		case 'f': o->pad = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
+		case 'h': fk_help(usage);
 		case 'p': o->max_pixels = fk_int_arg("-p", optarg, 1, LONG_MAX, usage); break;
 		case 's': o->side = (int)fk_int_arg("-s", optarg, 1, 16384, usage); break;
 		default: fk_usage(usage);

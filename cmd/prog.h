@@ -193,4 +193,12 @@ static inline int fk_close_out(int status)
 	return status;
 }
 
+/* -h: the usage on standard output, then exit 0, or 1 when it could not be
+ * written (-h > /dev/full), as after any failed write */
+_Noreturn static inline void fk_help(const char *usage)
+{
+	fputs(usage, stdout);
+	exit(fk_close_out(0));
+}
+
 #endif

@@ -24,6 +24,18 @@ top=$BATS_TEST_DIRNAME/..
 	done
 }
 
+@test "-h into a full disk exits 1 in every program and script" {
+	for c in "$top"/cmd/*.c; do
+		n=$(basename "$c" .c)
+		run sh -c "$n -h > /dev/full"
+		[ "$status" -eq 1 ] || fail "$n -h > /dev/full exits $status"
+	done
+	for s in "$top"/scripts/*; do
+		run sh -c "'$s' -h > /dev/full"
+		[ "$status" -eq 1 ] || fail "scripts/${s##*/} -h > /dev/full exits $status"
+	done
+}
+
 @test "every man page formats without groff warnings" {
 	for m in "$top"/man/*.[1357]; do
 		run groff -mandoc -ww -z "$m"
