@@ -11,14 +11,16 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null || echo -lxml2)
+PNG_CFLAGS := $(shell pkg-config --cflags libpng 2>/dev/null)
+PNG_LIBS   := $(shell pkg-config --libs libpng 2>/dev/null || echo -lpng16)
 CPPFLAGS += -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
 WARN     = -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter
-LDLIBS  += -lnetpbm -ljpeg $(XML_LIBS) -lopenblas -lz -lpthread -lm
+LDLIBS  += -lnetpbm -ljpeg $(PNG_LIBS) $(XML_LIBS) -lopenblas -lz -lpthread -lm
 # facecrop and ppmscale32 run once per photo, and a dynamically linked one
 # spends a quarter of its time in the loader: they are linked statically
 # (bench/README.md, "crop").  STATIC= links them dynamically, as the
 # sanitizer build must; either way rebuild after a security update of
-# libjpeg or libnetpbm.
+# libjpeg, libpng or libnetpbm.
 STATIC  ?= -static
 STATIC_PROGS := facecrop ppmscale32
 
@@ -33,7 +35,7 @@ CNN_OBJ  := $(CNN_SRC:%.c=$(B)/%.o) $(BASE_SRC:%.c=$(B)/%.o)
 FK_OBJ   := $(FK_SRC:%.c=$(B)/%.o)
 $(B)/lib/base/%.o: INC = -Ilib/base
 $(B)/lib/cnn/%.o:  INC = -Ilib/base -Ilib/cnn
-$(B)/lib/face/%.o: INC = -Ilib/base -Ilib/cnn -Ilib/face $(XML_CFLAGS)
+$(B)/lib/face/%.o: INC = -Ilib/base -Ilib/cnn -Ilib/face $(XML_CFLAGS) $(PNG_CFLAGS)
 INC ?= -Ilib/base -Ilib/cnn -Ilib/face
 PROGS    := $(patsubst cmd/%.c,$(B)/bin/%,$(sort $(wildcard cmd/*.c)))
 UNITS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(sort $(wildcard tests/unit/*.c)))

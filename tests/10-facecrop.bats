@@ -172,6 +172,51 @@ setup() {
 	facecrop <(echo "3 4 5 5") deep.ppm | cmp - <(facecrop <(echo "3 4 5 5") syn.ppm)
 }
 
+@test "PNG of every kind reads as pngtopam reads it: grey, palette, 16-bit, interlaced, alpha dropped" {
+	ppmtopgm syn.ppm > g.pgm
+	awk 'BEGIN { print "P3 20 16 65535"; srand(3)
+		for (i = 0; i < 320; i++) print int(rand() * 65536), int(rand() * 65536), int(rand() * 65536) }' > deep.ppm
+	ppmtopgm deep.ppm > deep.pgm
+	pnmtopng syn.ppm > rgb.png
+	pnmtopng -interlace syn.ppm > interlaced.png
+	pnmtopng g.pgm > grey.png
+	pamthreshold g.pgm 2>/dev/null | pnmtopng > bit.png
+	pamdepth 3 g.pgm | pnmtopng > grey2.png
+	ppmmake red 20 16 | pnmtopng > palette.png
+	pnmtopng deep.ppm > rgb16.png
+	pnmtopng -force -alpha=g.pgm syn.ppm > rgba.png
+	pnmtopng -force -alpha=g.pgm deep.pgm > greyalpha16.png
+	pnmtopng -alpha=g.pgm g.pgm > palette-alpha.png
+	pnmtopng -transparent=rgb:00/00/00 syn.ppm > trns.png
+	for f in *.png; do
+		facecrop <(echo "0 0 20 16") $f > got.ppm || fail "$f refused"
+		pngtopam $f 2>/dev/null | facecrop <(echo "0 0 20 16") > want.ppm
+		cmp got.ppm want.ppm || fail "$f differs from pngtopam's"
+	done
+	# the kinds are those named
+	file rgb16.png greyalpha16.png palette-alpha.png interlaced.png bit.png |
+		grep -c '16-bit/color RGB,\|16-bit gray+alpha\|colormap\|interlaced$\|1-bit grayscale' |
+		grep -qx 5
+}
+
+@test "a truncated or damaged PNG is refused" {
+	pnmtopng syn.ppm > p.png
+	head -c 60 p.png > t.png
+	run facecrop <(echo "1 1 4 4") t.png
+	assert_failure 1
+	assert_output --partial "t.png: PNG: Premature end of PNG file"
+	# a byte of the image data changed
+	n=$(stat -c %s p.png)
+	{ head -c $((n - 30)) p.png; printf 'x'; tail -c 29 p.png; } > bad.png
+	run facecrop <(echo "1 1 4 4") bad.png
+	assert_failure 1
+	assert_output --partial "bad.png: PNG: "
+	printf '\211PNG\r\n\032\n' > sig.png
+	run facecrop <(echo "1 1 4 4") sig.png
+	assert_failure 1
+	assert_output --partial "sig.png: PNG: Premature end of PNG file"
+}
+
 @test "a PAM with alpha is read as RGB" {
 	pamchannel -infile syn.ppm 0 > alpha.pam
 	pamstack -tupletype RGB_ALPHA syn.ppm alpha.pam 2>/dev/null > a.pam
@@ -289,7 +334,7 @@ refused() {
 	printf 'GIF89a....' > x.gif
 	run facecrop <(echo "1 1 4 4") x.gif
 	assert_failure 1
-	assert_output --partial "x.gif: not a JPEG or netpbm image (first byte 0x47)"
+	assert_output --partial "x.gif: not a JPEG, PNG or netpbm image (first byte 0x47)"
 	printf 'P9 1 1 255\n' > x.ppm
 	run facecrop <(echo "1 1 4 4") x.ppm
 	assert_failure 1

@@ -90,6 +90,45 @@ picture() {
 	ppmscale32 < p.jpg | pamfile - | grep -q "PPM raw, 32 by 32"
 }
 
+@test "JPEGs and PNGs in a stream are read one after another, as netpbm images are" {
+	picture 30 20 | pnmtojpeg > a.jpg
+	picture 20 30 | pnmtopng > b.png
+	ppmmake red 5 5 > c.ppm
+	cat a.jpg a.jpg b.png c.ppm b.png a.jpg > s
+	run pamfile -allimages <(ppmscale32 -s 8 s)
+	assert_success
+	[ "${#lines[@]}" -eq 6 ]
+	# each image as if alone
+	for f in a.jpg a.jpg b.png c.ppm b.png a.jpg; do ppmscale32 -s 8 $f; done | cmp - <(ppmscale32 -s 8 s)
+}
+
+@test "bytes after a JPEG or a PNG that are not an image are an error" {
+	picture 30 20 | pnmtojpeg > a.jpg
+	picture 30 20 | pnmtopng > a.png
+	for f in a.jpg a.png; do
+		{ cat $f; printf 'junk'; } > j
+		run --separate-stderr ppmscale32 j
+		assert_failure 1
+		[[ $stderr == *"j: image 2: not a JPEG, PNG or netpbm image (first byte 0x6a)"* ]]
+		# the image before them is written
+		ppmscale32 j 2>/dev/null | cmp - <(ppmscale32 $f)
+	done
+}
+
+@test "a JPEG cut short but ending in a marker is refused, not grey-filled" {
+	picture 200 200 | pnmtojpeg > p.jpg
+	n=$(stat -c %s p.jpg)
+	{ head -c $((n / 2)) p.jpg; printf '\377\331'; } > cut.jpg
+	run ppmscale32 cut.jpg
+	assert_failure 1
+	assert_output --partial "cut.jpg: image 1: JPEG: Corrupt JPEG data: premature end of data segment"
+	# a corrupted byte in the middle of the data
+	{ head -c $((n / 2)) p.jpg; printf '\377\320'; tail -c +$((n / 2 + 3)) p.jpg; } > bad.jpg
+	run ppmscale32 bad.jpg
+	assert_failure 1
+	assert_output --partial "bad.jpg: image 1: JPEG: Corrupt JPEG data"
+}
+
 @test "an empty input gives no output and exit 0" {
 	run ppmscale32 < /dev/null
 	assert_success
@@ -130,11 +169,11 @@ picture() {
 	printf 'GIF89a' > x.gif
 	run ppmscale32 x.gif
 	assert_failure 1
-	assert_output --partial "x.gif: image 1: not a JPEG or netpbm image (first byte 0x47)"
+	assert_output --partial "x.gif: image 1: not a JPEG, PNG or netpbm image (first byte 0x47)"
 	{ picture 4 4; printf 'junk'; } > j.ppm
 	run --separate-stderr ppmscale32 j.ppm
 	assert_failure 1
-	[[ $stderr == *"image 2: not a JPEG or netpbm image (first byte 0x6a)"* ]]
+	[[ $stderr == *"image 2: not a JPEG, PNG or netpbm image (first byte 0x6a)"* ]]
 }
 
 @test "truncated JPEG" {

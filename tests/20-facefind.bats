@@ -246,6 +246,18 @@ roll() {
 	{ cat one.txt; echo "# image 2"; cat one.txt; } | cmp - two.txt
 }
 
+@test "a stream of JPEGs and PNGs: each image's faces in its own '# image N' block" {
+	skip_without_data
+	facefind "$D/2008_002506.jpg" > a.txt
+	facefind "$D/2008_004176.jpg" > b.txt
+	jpegtopnm "$D/2008_004176.jpg" 2>/dev/null | pnmtopng > b.png
+	cat "$D/2008_002506.jpg" b.png "$D/2008_004176.jpg" | facefind > all.txt
+	{ cat a.txt; echo "# image 2"; cat b.txt; echo "# image 3"; cat b.txt; } | cmp - all.txt
+	# one image alone keeps its plain lines
+	run grep -c '#' a.txt
+	assert_output 0
+}
+
 @test "a missing cascade file: exit 1 naming it" {
 	run facefind -c nosuch.xml x.ppm
 	assert_failure 1

@@ -1,8 +1,8 @@
-/* image.c — read JPEG (libjpeg-turbo) and netpbm (libnetpbm) into 8-bit
- * RGB, write raw PPM.  Both libraries report errors by exiting unless told
- * otherwise: libjpeg through a custom error_exit that longjmps back here,
- * libnetpbm through pm_setjmpbuf with its messages captured, so nothing
- * here prints or exits. */
+/* image.c — read JPEG (libjpeg-turbo), PNG (libpng) and netpbm (libnetpbm)
+ * into 8-bit RGB, write raw PPM.  The three libraries report errors by
+ * exiting or printing unless told otherwise: libjpeg and libpng through
+ * error handlers that longjmp back here, libnetpbm through pm_setjmpbuf
+ * with its messages captured, so nothing here prints or exits. */
 #include "image.h"
 
 #include <ctype.h>
@@ -16,6 +16,7 @@
 #include <jpeglib.h>
 #include <jerror.h>
 #include <netpbm/pam.h>
+#include <png.h>
 
 static void seterr(char *err, const char *fmt, ...)
 {
@@ -65,15 +66,117 @@ static void jpeg_fail(j_common_ptr c)
 	longjmp(((struct jerr *)c->err)->jb, 1);
 }
 
-/* Warnings are quiet, except a truncated file: libjpeg would pad it with
- * grey and carry on, silently losing the rest of the picture. */
+/* A warning is an error, except the three that lose no pixels: libjpeg
+ * would carry on past damaged or missing data, filling the rest of the
+ * picture with grey. */
 static void jpeg_emit(j_common_ptr c, int level)
 {
 	if (level < 0) {
-		if (c->err->msg_code == JWRN_JPEG_EOF)
+		int code = c->err->msg_code;
+		if (code != JWRN_JFIF_MAJOR && code != JWRN_ADOBE_XFORM && code != JWRN_BOGUS_ICC)
 			jpeg_fail(c);
 		c->err->num_warnings++;
 	}
+}
+
+/* libjpeg's stdio source reads ahead, past the end of the JPEG and into the
+ * next image of the stream.  This one hands libjpeg the bytes of one JPEG
+ * and no more: it follows the marker syntax (segments by their length,
+ * entropy-coded data up to the next marker that is not a restart) and
+ * stops after the EOI marker, leaving what follows in the FILE. */
+enum { J_MARK, J_FF, J_LEN1, J_LEN2, J_SEG, J_ECS, J_ECS_FF, J_END };
+
+struct jsrc {
+	struct jpeg_source_mgr pub;
+	FILE *f;
+	int state, sos;
+	unsigned len;
+	JOCTET buf[4096];
+};
+
+/* the state after marker code c */
+static int jmarker(struct jsrc *s, int c)
+{
+	if (c == 0xFF)
+		return J_FF;
+	if (c == 0xD9)
+		return J_END;
+	if (c == 0x00 || c == 0x01 || (c >= 0xD0 && c <= 0xD8))
+		return J_MARK;	/* no length; a stray 00 is libjpeg's to report */
+	s->sos = c == 0xDA;
+	return J_LEN1;
+}
+
+/* the state after byte c */
+static int jnext(struct jsrc *s, int c)
+{
+	switch (s->state) {
+	case J_MARK: return c == 0xFF ? J_FF : J_MARK;
+	case J_FF: return jmarker(s, c);
+	case J_LEN1: s->len = (unsigned)c << 8; return J_LEN2;
+	case J_LEN2:
+		s->len |= (unsigned)c;
+		if (s->len > 2) {
+			s->len -= 2;
+			return J_SEG;
+		}
+		return s->sos ? J_ECS : J_MARK;
+	case J_SEG: return --s->len ? J_SEG : s->sos ? J_ECS : J_MARK;
+	case J_ECS: return c == 0xFF ? J_ECS_FF : J_ECS;
+	case J_ECS_FF:
+		if (c == 0x00 || (c >= 0xD0 && c <= 0xD7))
+			return J_ECS;
+		return c == 0xFF ? J_ECS_FF : jmarker(s, c);
+	}
+	return J_END;
+}
+
+static void jsrc_init(j_decompress_ptr c)
+{
+	(void)c;
+}
+
+static boolean jsrc_fill(j_decompress_ptr c)
+{
+	struct jsrc *s = (struct jsrc *)c->src;
+	size_t n = 0;
+	int ch;
+
+	while (n < sizeof s->buf && s->state != J_END && (ch = getc_unlocked(s->f)) != EOF) {
+		s->buf[n++] = (JOCTET)ch;
+		s->state = jnext(s, ch);
+	}
+	if (n == 0) {
+		if (ferror(s->f))
+			ERREXIT(c, JERR_FILE_READ);
+		/* as libjpeg's own sources do: warn (an error here), then EOI */
+		WARNMS(c, JWRN_JPEG_EOF);
+		s->buf[0] = 0xFF;
+		s->buf[1] = JPEG_EOI;
+		n = 2;
+	}
+	s->pub.next_input_byte = s->buf;
+	s->pub.bytes_in_buffer = n;
+	return TRUE;
+}
+
+static void jsrc_skip(j_decompress_ptr c, long n)
+{
+	struct jpeg_source_mgr *src = c->src;
+
+	if (n <= 0)
+		return;
+	while ((size_t)n > src->bytes_in_buffer) {
+		n -= (long)src->bytes_in_buffer;
+		src->fill_input_buffer(c);
+	}
+	src->next_input_byte += n;
+	src->bytes_in_buffer -= (size_t)n;
+}
+
+static void jsrc_term(j_decompress_ptr c)
+{
+	(void)c;
 }
 
 static unsigned rd16(const unsigned char *p, int be)
@@ -143,19 +246,11 @@ static void orient(const unsigned char *src, int w, int h, int o, fk_image *im)
 		}
 }
 
-/* A JPEG is the last image of its stream: libjpeg reads ahead in blocks,
- * so whatever follows it is consumed here rather than misread later. */
-static void drain(FILE *f)
-{
-	char buf[4096];
-	while (fread(buf, 1, sizeof buf, f) == sizeof buf)
-		;
-}
-
 static int read_jpeg(FILE *f, fk_image *im, long long max_pixels, char *err)
 {
 	struct jpeg_decompress_struct c;
 	struct jerr je;
+	struct jsrc src;
 	unsigned char *volatile tmp = NULL;
 	unsigned char *dst;
 	JSAMPROW row;
@@ -173,7 +268,17 @@ static int read_jpeg(FILE *f, fk_image *im, long long max_pixels, char *err)
 		return -1;
 	}
 	jpeg_create_decompress(&c);
-	jpeg_stdio_src(&c, f);
+	src.pub.init_source = jsrc_init;
+	src.pub.fill_input_buffer = jsrc_fill;
+	src.pub.skip_input_data = jsrc_skip;
+	src.pub.resync_to_restart = jpeg_resync_to_restart;
+	src.pub.term_source = jsrc_term;
+	src.pub.bytes_in_buffer = 0;
+	src.pub.next_input_byte = NULL;
+	src.f = f;
+	src.state = J_MARK;
+	src.sos = 0;
+	c.src = &src.pub;
 	jpeg_save_markers(&c, JPEG_APP0 + 1, 0xffff);
 	jpeg_read_header(&c, TRUE);
 	w = (int)c.image_width;
@@ -214,7 +319,91 @@ static int read_jpeg(FILE *f, fk_image *im, long long max_pixels, char *err)
 		orient(tmp, w, h, o, im);
 		free(tmp);
 	}
-	drain(f);
+	return 1;
+}
+
+/* ---- PNG ----------------------------------------------------------- */
+
+struct perr {
+	jmp_buf jb;
+	char *err;
+};
+
+static void png_fail(png_structp p, png_const_charp msg)
+{
+	struct perr *e = png_get_error_ptr(p);
+	seterr(e->err, "PNG: %s", msg);
+	longjmp(e->jb, 1);
+}
+
+/* warnings lose no pixels: libpng makes an error of missing or damaged
+ * image data (and of a bad CRC in a chunk that matters) */
+static void png_quiet(png_structp p, png_const_charp msg)
+{
+	(void)p;
+	(void)msg;
+}
+
+/* libpng's stdio reading, with a message that says what happened */
+static void png_in(png_structp p, png_bytep buf, size_t n)
+{
+	FILE *f = png_get_io_ptr(p);
+
+	if (fread(buf, 1, n, f) != n)
+		png_error(p, ferror(f) ? "read error" : "Premature end of PNG file");
+}
+
+/* Any PNG becomes 8-bit RGB: palettes are looked up, grey is repeated,
+ * 16-bit samples are rounded to 8 bits, and alpha (an alpha channel or a
+ * tRNS colour) is dropped, the stored colours kept, as pngtopam and the
+ * PAM reader below do.  libpng reads a chunk at a time and stops after
+ * IEND, so the next image of the stream stays in f. */
+static int read_png(FILE *f, fk_image *im, long long max_pixels, char *err)
+{
+	struct perr e;
+	png_structp p;
+	png_infop info = NULL;
+	png_uint_32 w, h, y;
+	int depth, type, passes, pass;
+
+	e.err = err;
+	p = png_create_read_struct(PNG_LIBPNG_VER_STRING, &e, png_fail, png_quiet);
+	if (!p || !(info = png_create_info_struct(p))) {
+		seterr(err, "out of memory for a PNG reader");
+		png_destroy_read_struct(&p, NULL, NULL);
+		return -1;
+	}
+	if (setjmp(e.jb)) {
+		png_destroy_read_struct(&p, &info, NULL);
+		return -1;
+	}
+	png_set_read_fn(p, f, png_in);
+	/* the pixel limit decides, not libpng's default of a million a side */
+	png_set_user_limits(p, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+	png_read_info(p, info);
+	png_get_IHDR(p, info, &w, &h, &depth, &type, NULL, NULL, NULL);
+	if (too_big(w, h, max_pixels, err)) {
+		png_destroy_read_struct(&p, &info, NULL);
+		return -1;
+	}
+	png_set_scale_16(p);
+	png_set_palette_to_rgb(p);
+	png_set_expand_gray_1_2_4_to_8(p);
+	png_set_gray_to_rgb(p);
+	png_set_strip_alpha(p);
+	passes = png_set_interlace_handling(p);
+	png_read_update_info(p, info);
+	if (png_get_rowbytes(p, info) != (size_t)w * 3)
+		png_error(p, "rows are not 8-bit RGB after conversion");
+	if (fk_image_alloc(im, (int)w, (int)h, err)) {
+		png_destroy_read_struct(&p, &info, NULL);
+		return -1;
+	}
+	for (pass = 0; pass < passes; pass++)
+		for (y = 0; y < h; y++)
+			png_read_row(p, im->px + (size_t)y * w * 3, NULL);
+	png_read_end(p, NULL);
+	png_destroy_read_struct(&p, &info, NULL);
 	return 1;
 }
 
@@ -314,9 +503,11 @@ int fk_read_image(FILE *f, fk_image *im, long long max_pixels, char *err)
 	ungetc(c, f);
 	if (c == 0xFF)
 		return read_jpeg(f, im, max_pixels, err);
+	if (c == 0x89)
+		return read_png(f, im, max_pixels, err);
 	if (c == 'P')
 		return read_pnm(f, im, max_pixels, err);
-	seterr(err, "not a JPEG or netpbm image (first byte 0x%02x)", c);
+	seterr(err, "not a JPEG, PNG or netpbm image (first byte 0x%02x)", c);
 	return -1;
 }
 

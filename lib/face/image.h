@@ -1,4 +1,4 @@
-/* image.h — facekit's image front end: read JPEG and netpbm, write PPM
+/* image.h — facekit's image front end: read JPEG, PNG and netpbm, write PPM
  * (cropping and turning are crop.h's, scaling scale.h's).  Library code:
  * it never prints and never exits; a failing call returns -1 and leaves a
  * message (quoting the bad value) in the caller's err[FK_ERRLEN]. */
@@ -16,11 +16,12 @@ typedef struct {
 	unsigned char *px;
 } fk_image;
 
-/* Read the next image of a stream: JPEG (EXIF orientation applied; a JPEG
- * ends the stream) or any netpbm format (PBM, PGM, PPM, PAM, plain or raw,
- * several concatenated), chosen by the first bytes.  Grey becomes RGB and
- * any maxval is rescaled to 255.  An image of more than max_pixels pixels is
- * refused before memory is allocated for it.
+/* Read the next image of a stream of concatenated images, each JPEG (EXIF
+ * orientation applied), PNG or any netpbm format (PBM, PGM, PPM, PAM, plain
+ * or raw), chosen by its first byte; nothing past the image is read.  Grey
+ * and palettes become RGB, any maxval or depth is rescaled to 255, alpha is
+ * dropped.  Damaged data is an error, never grey filling.  An image of more
+ * than max_pixels pixels is refused before memory is allocated for it.
  * Returns 1 with *im filled (reusing im->px when big enough; start from a
  * zeroed fk_image), 0 at a clean end of stream, -1 on error. */
 int fk_read_image(FILE *f, fk_image *im, long long max_pixels, char *err);

@@ -1,4 +1,4 @@
-/* image.c — fuzz fk_read_image: JPEG (with EXIF orientation), every
+/* image.c — fuzz fk_read_image: JPEG (with EXIF orientation), PNG, every
  * netpbm kind, and streams of several images, read from memory.  Each
  * image read must have a sane size and every pixel of it readable; the
  * limit of 2^20 pixels keeps each run quick (the limit itself is
