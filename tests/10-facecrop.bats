@@ -138,6 +138,44 @@ setup() {
 	assert_output "$(printf '3 4 5 5 0\n1 1 2 2 0')"
 }
 
+@test "a stream of images: each is cut with the boxes of its '# image N' block" {
+	pnmtojpeg syn.ppm > syn.jpg
+	pamflip -lr syn.ppm | pnmtopng > flip.png
+	printf '1 1 4 4\n# image 2\n# image 3\n2 3 5 5 10\n0 0 3 3\n' > b.txt
+	cat syn.ppm syn.jpg flip.png > s
+	facecrop b.txt s > got.ppm
+	{ facecrop <(echo "1 1 4 4") syn.ppm
+	  facecrop <(printf '2 3 5 5 10\n0 0 3 3\n') flip.png; } | cmp - got.ppm
+	# -n writes the blocks too: its output cuts the same images
+	facecrop -n b.txt s > n.txt
+	assert_equal "$(cat n.txt)" "$(printf '1 1 4 4 0\n# image 2\n# image 3\n2 3 5 5 10\n0 0 3 3 0')"
+	facecrop n.txt s | cmp - got.ppm
+	# facefind's blocks, with "# image 1" allowed to open the file
+	printf '# image 1\n1 1 4 4\n# image 2\n' > b1.txt
+	facecrop b1.txt < <(cat syn.ppm syn.ppm) | cmp - <(facecrop <(echo "1 1 4 4") syn.ppm)
+}
+
+@test "images and blocks that do not match are refused clearly" {
+	echo "1 1 4 4" > one.txt
+	run facecrop one.txt <(cat syn.ppm syn.ppm)
+	assert_failure 1
+	assert_output --partial 'image 2 has no "# image 2" block in one.txt'
+	printf '1 1 4 4\n# image 2\n# image 3\n' > three.txt
+	run facecrop three.txt <(cat syn.ppm syn.ppm)
+	assert_failure 1
+	assert_output --partial "the stream ends after image 2, but three.txt has a block for image 3"
+	printf '1 1 4 4\n# image 3\n1 1 4 4\n' > skip.txt
+	run facecrop skip.txt syn.ppm
+	assert_failure 1
+	assert_output --partial 'skip.txt:2: "# image 3" after the block of image 1 (want "# image 2")'
+	# the second image is broken: named by its number
+	{ cat syn.ppm; printf 'P6 20 16 255\nshort'; } > s
+	printf '1 1 4 4\n# image 2\n1 1 4 4\n' > two.txt
+	run facecrop two.txt s
+	assert_failure 1
+	assert_output --partial "s: image 2: "
+}
+
 @test "an empty BOXES writes nothing and exits 0" {
 	printf '# nothing here\n\n' > b.txt
 	run facecrop b.txt syn.ppm

@@ -131,17 +131,18 @@ esac
 SH
 	chmod +x bin/facefind
 	for n in c1 a1 b1 a2; do ppmmake rgb:80/80/80 40 40 | pnmtojpeg > photos/$n.jpg; done
+	ppmmake rgb:80/80/80 40 40 | pnmtopng > photos/d1.PNG
 	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > train.bin
 	printf 'only\nnever\n' > labels.txt
 	facetrain -o m -l labels.txt -n 30 -N 'fc N' -b 2 train.bin 2> /dev/null
 	PATH=$PWD/bin:$PATH run classify-dir -j 3 m photos
 	assert_success
-	[ "${#lines[@]}" -eq 5 ]
+	[ "${#lines[@]}" -eq 6 ]
 	# photo, box, then faceclassify's line: index, name, probability
 	[ "$(printf '%s\n' "${lines[@]}" | awk -F'\t' '{ split($3, c, " "); print $1 "|" $2 "|" c[1] "|" c[2] }')" = \
 	  "$(printf '%s\n' 'photos/a1.jpg|0 0 20 20|0|only' 'photos/a1.jpg|10 10 20 20|1|only' \
 		'photos/a2.jpg|0 0 20 20|0|only' 'photos/a2.jpg|10 10 20 20|1|only' \
-		'photos/c1.jpg|5 5 20 20|0|only')" ]
+		'photos/c1.jpg|5 5 20 20|0|only' 'photos/d1.PNG|5 5 20 20|0|only')" ]
 	# a photo that cannot be read is named, the others still come out
 	echo 'not a jpeg' > photos/a3.jpg
 	PATH=$PWD/bin:$PATH run classify-dir m photos

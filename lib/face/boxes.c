@@ -61,17 +61,50 @@ static int parse_line(char *s, const char *where, fk_box *b, char *err)
 	return 1;
 }
 
-int fk_read_boxes(FILE *f, const char *name, fk_box **boxes, int *n, char *err)
+/* the N of a line "# image N" (blanks allowed around the words), else 0 */
+static long image_line(const char *s)
+{
+	char *end;
+	long n;
+
+	s += strspn(s, " \t");
+	if (*s++ != '#')
+		return 0;
+	s += strspn(s, " \t");
+	if (strncmp(s, "image", 5) != 0 || !strchr(" \t", s[5]))
+		return 0;
+	s += 5 + strspn(s + 5, " \t");
+	if (*s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || n < 1 || end[strspn(end, " \t\r\n")] != '\0')
+		return 0;
+	return n;
+}
+
+int fk_read_boxes(FILE *f, const char *name, fk_box **boxes, int *n, int *nimages,
+		  char *err)
 {
 	char *line = NULL, *hash, where[FK_ERRLEN / 2];
 	size_t cap = 0;
 	fk_box *v = NULL, b;
-	int nv = 0, capv = 0, r;
-	long lineno = 0;
+	int nv = 0, capv = 0, r, image = 1, opened = 0;
+	long lineno = 0, k;
 
 	while (getline(&line, &cap, f) != -1) {
 		lineno++;
 		snprintf(where, sizeof where, "%s:%ld", name, lineno);
+		if ((k = image_line(line))) {
+			if (k != image + 1 && !(k == 1 && nv == 0 && !opened)) {
+				snprintf(err, FK_ERRLEN, "%s: \"# image %ld\" after the block of image %d"
+					 " (want \"# image %d\")", where, k, image, image + 1);
+				goto fail;
+			}
+			image = (int)k;
+			opened = 1;
+			continue;
+		}
 		if ((hash = strchr(line, '#')))
 			*hash = '\0';
 		r = parse_line(line, where, &b, err);
@@ -88,6 +121,7 @@ int fk_read_boxes(FILE *f, const char *name, fk_box **boxes, int *n, char *err)
 			v = nb;
 		}
 		b.line = lineno;
+		b.image = image;
 		v[nv++] = b;
 	}
 	if (ferror(f)) {
@@ -97,6 +131,7 @@ int fk_read_boxes(FILE *f, const char *name, fk_box **boxes, int *n, char *err)
 	free(line);
 	*boxes = v;
 	*n = nv;
+	*nimages = image;
 	return 0;
 fail:
 	free(line);
