@@ -1,11 +1,11 @@
-/* cnnbench.c — libcnn's speed on the CIFAR-10 tutorial network (batch 128,
- * 3x32x32 inputs, 6 classes, plain SGD), for bench/train to set beside
- * PyTorch.  Build and run from the top of the tree:
+/* cnnbench.c — libcnn's speed on the CIFAR-10 tutorial network, or the
+ * network of -s SPEC (batch 128, 3x32x32 inputs, 6 classes, plain SGD),
+ * for bench/train to set beside PyTorch.  Build and run from the top of the tree:
  *
  *   make build/libcnn.a
  *   cc -O2 -Ilib/cnn bench/cnnbench.c build/libcnn.a -lopenblas -lpthread -lm \
  *      -o bench/cnnbench
- *   bench/cnnbench [-c] [-r RUNS] [-t THREADS]...
+ *   bench/cnnbench [-c] [-r RUNS] [-s SPEC] [-t THREADS]...
  *
  * For each thread count (default 1 and 2) it prints, each figure the
  * median of RUNS runs (default 5), one "NAME VALUE" line per measure:
@@ -31,6 +31,7 @@
 #define IMG (3 * 32 * 32)
 
 static int cpu;	/* -c: count CPU time, not the clock's */
+static const char *spec;	/* -s, NULL = the tutorial's */
 
 static double now(void)
 {
@@ -70,7 +71,7 @@ static void bench(int threads, int runs, const float *x, const int *y,
 	cnn *net;
 
 	cnn_set_threads(threads);
-	if (!(net = cnn_new(NULL, 3, 32, 32, NCLASS, 1, err)))
+	if (!(net = cnn_new(spec, 3, 32, 32, NCLASS, 1, err)))
 		fail(err);
 	cnn_train_defaults(&o);
 	if (cnn_train_step(net, &o, x, y, BATCH, &loss, err))	/* warm up */
@@ -112,7 +113,7 @@ int main(int argc, char **argv)
 	float *x = malloc(BATCH * IMG * sizeof *x);
 	unsigned long long s = 1;
 
-	while ((c = getopt(argc, argv, "cr:t:h")) != -1)
+	while ((c = getopt(argc, argv, "cr:s:t:h")) != -1)
 		switch (c) {
 		case 'c':
 			both = 1;
@@ -120,12 +121,15 @@ int main(int argc, char **argv)
 		case 'r':
 			runs = atoi(optarg);
 			break;
+		case 's':
+			spec = optarg;
+			break;
 		case 't':
 			if (nt < 8)
 				threads[nt++] = atoi(optarg);
 			break;
 		case 'h':
-			printf("usage: cnnbench [-c] [-r RUNS] [-t THREADS]...\n");
+			printf("usage: cnnbench [-c] [-r RUNS] [-s SPEC] [-t THREADS]...\n");
 			return 0;
 		default:
 			goto usage;
@@ -155,6 +159,6 @@ int main(int argc, char **argv)
 	free(x);
 	return 0;
 usage:
-	fprintf(stderr, "usage: cnnbench [-c] [-r RUNS] [-t THREADS]...\n");
+	fprintf(stderr, "usage: cnnbench [-c] [-r RUNS] [-s SPEC] [-t THREADS]...\n");
 	return 2;
 }

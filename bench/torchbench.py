@@ -1,19 +1,23 @@
 #!/usr/bin/python3
-"""torchbench.py — the TensorFlow CIFAR-10 tutorial network in PyTorch, the
-rival of libcnn in bench/train.
+"""torchbench.py — the TensorFlow CIFAR-10 tutorial network, or a small VGG
+with batch norm, in PyTorch, the rival of libcnn in bench/train.
 
-  torchbench.py speed THREADS [STEPS]   time it once, print lines as
+  torchbench.py speed THREADS [STEPS [NET]]
+                                        time it once, print lines as
                                         bench/cnnbench.c -c does: train_Tthr
                                         IMG/S (STEPS steps, default 3),
                                         infer1_Tthr MS (median of 50),
                                         infer128_Tthr IMG/S (3 batches), and
                                         each again in CPU time (_cpu)
-  torchbench.py same LIBCNN_SO          check that libcnn (a shared build,
+  torchbench.py same LIBCNN_SO [NET]    check that libcnn (a shared build,
                                         driven through ctypes) is the same
                                         network: parameter count, logits,
                                         loss and one SGD step from the same
                                         weights, passed over in a model file
                                         read as cnnmodel(5) says
+  torchbench.py spec NET                print NET's libcnn spec
+
+NET is "tutorial" (the default) or "vgg":
 
 The network: conv 5x5 3->64, max pool 3/2, LRN, conv 5x5 64->64, LRN,
 max pool 3/2, fc 384, fc 192, fc 6; ReLU after all but the last; batch 128
@@ -23,6 +27,12 @@ TensorFlow's SAME padding: the 5x5 convs pad 2 on each side; a 3/2 pool on
 never wins (32 -> 16 -> 8).  TensorFlow's LRN divides by
 (1 + alpha*sum)^beta with alpha = 0.001/9 over 9 channels; PyTorch's
 LocalResponseNorm divides alpha by the window size, so it gets 0.001.
+
+The VGG (issue 11's): 3x3 convolutions of 32-32-64-64-128-128 filters,
+each followed by batch norm and ReLU, a 2x2 max pool after each pair,
+global average pooling, dropout 0.3, fc 6; no weight decay.  For the
+step of "same" both take dropout 0 (their random masks differ), and the
+running statistics after the step are compared too.
 """
 import ctypes
 import os
@@ -59,8 +69,30 @@ def tutorial_net():
         nn.Linear(192, NCLASS))
 
 
+VGG_SPEC = ("conv 3 32 relu=0; bn; conv 3 32 relu=0; bn; pool 2 2; "
+            "conv 3 64 relu=0; bn; conv 3 64 relu=0; bn; pool 2 2; "
+            "conv 3 128 relu=0; bn; conv 3 128 relu=0; bn; pool 2 2; "
+            "gap; dropout %s; fc N")
+
+
+def vgg_net(p=0.3):
+    layers, c = [], C
+    for i, f in enumerate((32, 32, 64, 64, 128, 128)):
+        layers += [nn.Conv2d(c, f, 3, padding=1), nn.BatchNorm2d(f), nn.ReLU()]
+        if i % 2:
+            layers.append(nn.MaxPool2d(2))
+        c = f
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(p),
+                         nn.Linear(c, NCLASS))
+
+
+NETS = {"tutorial": (tutorial_net, None), "vgg": (vgg_net, VGG_SPEC)}
+
+
 def decayed(net):
-    """the weights that take L2 decay: fc 384's and fc 192's"""
+    """the weights that take L2 decay: fc 384's and fc 192's (none in the VGG)"""
+    if isinstance(net[1], nn.BatchNorm2d):
+        return []
     return [net[9].weight, net[11].weight]
 
 
@@ -68,10 +100,10 @@ def loss_of(net, x, y):
     return F.cross_entropy(net(x), y) + WD * sum((w * w).sum() for w in decayed(net)) / 2
 
 
-def speed(threads, steps):
+def speed(threads, steps, name):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    net = tutorial_net()
+    net = NETS[name][0]()
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
     x = torch.randn(BATCH, C, H, W)
     y = torch.randint(0, NCLASS, (BATCH,))
@@ -135,7 +167,7 @@ def read_model(path):
     return torch.frombuffer(bytearray(b[at:at + 4 * nparams]), dtype=torch.float32)
 
 
-def same(so):
+def same(so, name):
     """libcnn and this PyTorch net: the same function and the same step"""
     lib = ctypes.CDLL(so)
     lib.cnn_new.restype = ctypes.c_void_p
@@ -156,12 +188,19 @@ def same(so):
                     ("decay_steps", ctypes.c_long), ("weight_decay", ctypes.c_float),
                     ("ema_decay", ctypes.c_float)]
 
+    lib.cnn__state.restype = ctypes.POINTER(ctypes.c_float)
+    lib.cnn__state.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_long)]
+
     err = ctypes.create_string_buffer(256)
-    cnet = lib.cnn_new(None, C, H, W, NCLASS, 7, err)
+    make, spec = NETS[name]
+    # the step's dropout is 0 on both sides: their masks could not agree
+    cspec = spec % "0" if spec else None
+    cnet = lib.cnn_new(cspec.encode() if cspec else None, C, H, W, NCLASS, 7, err)
     if not cnet:
         sys.exit("torchbench: cnn_new: " + err.value.decode())
     torch.manual_seed(1)
-    net = tutorial_net()
+    net = make(0) if spec else make()
+    net.eval()
     n = ctypes.c_long()
     blob = lib.cnn__params(cnet, 0, ctypes.byref(n))
     ntorch = sum(p.numel() for p in net.parameters())
@@ -213,6 +252,7 @@ def same(so):
                           BATCH, ctypes.byref(closs), err):
         sys.exit("torchbench: cnn_train_step: " + err.value.decode())
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    net.train()
     opt.zero_grad()
     loss = loss_of(net, x, y)
     loss.backward()
@@ -226,14 +266,36 @@ def same(so):
         moved = (flat - before).abs().max().item()
     check(moved > 0 and diff <= 1e-3 * moved,
           f"weights after one SGD step (lr 0.1): max difference {diff:.2e}, largest change {moved:.2e}")
+    if spec:
+        ns = ctypes.c_long()
+        st = lib.cnn__state(cnet, 0, ctypes.byref(ns))
+        cst = torch.tensor([st[i] for i in range(ns.value)])
+        bns = [m for m in net if isinstance(m, nn.BatchNorm2d)]
+        tst = torch.cat([t for m in bns for t in (m.running_mean, m.running_var)])
+        diff = (cst - tst).abs().max().item()
+        check(ns.value == tst.numel() and diff <= 1e-5 * tst.abs().max().item(),
+              f"batch norm's running statistics after the step: {ns.value} values, max difference {diff:.2e}")
+        net.eval()
+        if lib.cnn_forward(cnet, xp, BATCH, 0, ctypes.cast(logits.data_ptr(), fp), err):
+            sys.exit("torchbench: cnn_forward: " + err.value.decode())
+        with torch.no_grad():
+            want = net(x)
+        diff = (logits - want).abs().max().item()
+        scale = want.abs().max().item()
+        check(diff <= 1e-3 * scale,
+              f"inference logits with the running statistics: max difference {diff:.2e} (largest {scale:.2e})")
     lib.cnn_free(cnet)
     sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 3 and sys.argv[1] == "speed":
-        speed(int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 3)
-    elif len(sys.argv) == 3 and sys.argv[1] == "same":
-        same(sys.argv[2])
+    a = sys.argv
+    if 3 <= len(a) <= 5 and a[1] == "speed" and (len(a) < 5 or a[4] in NETS):
+        speed(int(a[2]), int(a[3]) if len(a) > 3 else 3, a[4] if len(a) > 4 else "tutorial")
+    elif 3 <= len(a) <= 4 and a[1] == "same" and (len(a) < 4 or a[3] in NETS):
+        same(a[2], a[3] if len(a) > 3 else "tutorial")
+    elif len(a) == 3 and a[1] == "spec" and NETS.get(a[2], (0, 0))[1]:
+        print(NETS[a[2]][1] % "0.3")
     else:
-        sys.exit("usage: torchbench.py speed THREADS [STEPS] | same LIBCNN_SO")
+        sys.exit("usage: torchbench.py speed THREADS [STEPS [tutorial|vgg]] | "
+                 "same LIBCNN_SO [tutorial|vgg] | spec vgg")
