@@ -115,7 +115,7 @@ static void test_conv_known(void)
 		good &= y[i] == want[i] + 0.5f;
 	ok(l.oh == 3 && l.ow == 3 && good, "conv 3x3 ones: corners 4, edges 6, "
 	   "centre 9, plus bias");
-	free(l.cfg);
+	unmake(&l);
 
 	/* stride 2 on 5x5: out 3x3, SAME pads 1 before; a kernel with only
 	 * its centre set samples x at (2oy, 2ox) */
@@ -130,7 +130,7 @@ static void test_conv_known(void)
 			good &= y3[oy * 3 + ox] == x5[2 * oy * 5 + 2 * ox];
 	ok(good, "conv stride 2: 5x5 -> 3x3 sampling every other pixel, "
 	   "negative values kept with relu=0");
-	free(l.cfg);
+	unmake(&l);
 }
 
 /* the BLAS path against the naive loop, on odd shapes and paddings, in
@@ -171,7 +171,7 @@ static void test_conv_naive(int inner)
 		ok(worst < 1e-4, "conv %s on %dx%dx%d, %d thread%s, equals the "
 		   "naive loop (worst %.2g)", args, l.c, l.h, l.w, inner,
 		   inner > 1 ? "s" : "", worst);
-		free(p), free(x), free(y), free(z), free(l.cfg);
+		free(p), free(x), free(y), free(z), unmake(&l);
 	}
 }
 
@@ -186,7 +186,7 @@ static void test_pool_known(void)
 	fwd(&l, NULL, x, y, aux, 1);
 	ok(l.oh == 2 && l.ow == 2 && y[0] == 10 && y[1] == 11 && y[2] == 14 &&
 	   y[3] == 15, "pool 3 2 on 0..15 (4x4) gives 10 11 14 15");
-	free(l.cfg);
+	unmake(&l);
 
 	/* the padded cells never win, even against negative values */
 	l = make(&cnn_kind_pool, "3 2", 1, 4, 4, 0);
@@ -195,13 +195,13 @@ static void test_pool_known(void)
 	fwd(&l, NULL, x, y, aux, 1);
 	ok(y[0] == -1 && y[1] == -3 && y[2] == -9 && y[3] == -11,
 	   "pool: padding is not a zero that beats negative values");
-	free(l.cfg);
+	unmake(&l);
 
 	l = make(&cnn_kind_pool, "3 2", 64, 32, 32, 0);
 	cnn_layer l2 = make(&cnn_kind_pool, "3 2", 64, 16, 16, 0);
 	ok(l.oh == 16 && l.ow == 16 && l2.oh == 8 && l2.ow == 8 && l.oc == 64,
 	   "pool 3 2 takes 32 -> 16 -> 8 (the tutorial's shapes)");
-	free(l.cfg), free(l2.cfg);
+	unmake(&l), unmake(&l2);
 }
 
 static void test_lrn_known(void)
@@ -229,7 +229,7 @@ static void test_lrn_known(void)
 			}
 	ok(worst < 1e-5, "lrn defaults (4, 1, 0.001/9, 0.75) match "
 	   "x/(1+a*sum x^2)^0.75 (worst %.2g)", worst);
-	free(l.cfg), free(aux);
+	unmake(&l), free(aux);
 
 	/* radius 1, bias 2, alpha 1, beta 0.5 on channels 1 2 3 at one
 	 * pixel: y0 = 1/sqrt(2+1+4), y1 = 2/sqrt(2+14), y2 = 3/sqrt(2+13) */
@@ -238,7 +238,7 @@ static void test_lrn_known(void)
 	fwd(&l, NULL, x3, y3, a3, 1);
 	ok(close_to(y3[0], 1 / sqrt(7), 1e-6) && close_to(y3[1], 0.5, 1e-6) &&
 	   close_to(y3[2], 3 / sqrt(15), 1e-6), "lrn 1 2 1 0.5 by hand");
-	free(l.cfg), free(a3);
+	unmake(&l), free(a3);
 }
 
 static void test_fc_known(void)
@@ -265,7 +265,7 @@ static void test_fc_known(void)
 			}
 		ok(good, "fc 3 %s equals the naive loop", last ? "(last, no "
 		   "relu, no decay)" : "(relu, decay)");
-		free(l.cfg);
+		unmake(&l);
 	}
 }
 
