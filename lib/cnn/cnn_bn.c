@@ -69,8 +69,8 @@ static void init(const cnn_layer *l, float *p, float *state)
 	}
 }
 
-/* sum of a[j], of (a[j] - m)^2 and of a[j] (b[j] - m): 8 float lanes, added in a fixed
- * order into a double */
+/* sum of a[j], of (a[j] - m)^2 and of a[j] (b[j] - m): 8 float lanes,
+ * added in a fixed order into a double */
 static double sum8(const float *restrict a, long n)
 {
 	float acc[8] = {0};
@@ -101,6 +101,32 @@ static double dev8(const float *restrict a, float m, long n)
 	for (int k = 0; k < 8; k++)
 		s += acc[k];
 	return s;
+}
+
+/* dy[j] = 0 where y[j] <= 0 (ReLU's gradient), and the sums of dy[j] and
+ * of dy[j] (x[j] - m) into *s and *sx, in one pass */
+static void relu_sums8(const float *restrict y, float *restrict dy,
+		       const float *restrict x, float m, long n, double *s,
+		       double *sx)
+{
+	float a[8] = {0}, b[8] = {0};
+	long j = 0;
+
+	for (; j + 8 <= n; j += 8)
+		for (int k = 0; k < 8; k++) {
+			float d = y[j + k] > 0 ? dy[j + k] : 0;
+			dy[j + k] = d;
+			a[k] += d;
+			b[k] += d * (x[j + k] - m);
+		}
+	for (; j < n; j++) {
+		float d = y[j] > 0 ? dy[j] : 0;
+		dy[j] = d;
+		a[0] += d;
+		b[0] += d * (x[j] - m);
+	}
+	for (int k = 0; k < 8; k++)
+		*s += a[k], *sx += b[k];
 }
 
 static double dot8(const float *restrict a, const float *restrict b,
@@ -158,9 +184,13 @@ static void forward_part(void *arg, int part, int nparts)
 		for (int i = 0; i < j->n; i++) {
 			const float *restrict xc = j->x + (i * c + ch) * hw;
 			float *restrict yc = j->yo + (i * c + ch) * hw;
-			BLOCKS(k, hw, yc[k] = (xc[k] - mean) * a + off);
-			if (b->relu)
-				cnn__relu(yc, hw);
+			if (b->relu)	/* NaN passes, as in cnn__relu */
+				BLOCKS(k, hw, {
+					float v = (xc[k] - mean) * a + off;
+					yc[k] = v < 0 ? 0 : v;
+				});
+			else
+				BLOCKS(k, hw, yc[k] = (xc[k] - mean) * a + off);
 		}
 	}
 }
@@ -188,8 +218,13 @@ static void backward_part(void *arg, int part, int nparts)
 		double sd = 0, sdx = 0;
 		for (int i = 0; i < j->n; i++) {
 			long o = (i * c + ch) * hw;
-			if (b->relu)
-				cnn__relu_back(j->y + o, j->dy + o, hw);
+			double s = 0, sx = 0;
+			if (b->relu) {
+				relu_sums8(j->y + o, j->dy + o, j->x + o, mean,
+					   hw, &s, &sx);
+				sd += s, sdx += sx;
+				continue;
+			}
 			sd += sum8(j->dy + o, hw);
 			sdx += dot8(j->dy + o, j->x + o, mean, hw);
 		}
