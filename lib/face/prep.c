@@ -16,6 +16,7 @@ void fk_prep_defaults(fk_prep *p, int side)
 	p->bright = 63;
 	p->con_lo = 0.2f;
 	p->con_hi = 1.8f;
+	p->margin = FK_PREP_MARGIN;
 }
 
 int fk_prep_check(const fk_prep *p, char *err)
@@ -39,15 +40,19 @@ int fk_prep_check(const fk_prep *p, char *err)
 			 p->con_lo, p->con_hi);
 		return -1;
 	}
+	if (!(p->margin > 0 && p->margin <= 1000)) {
+		snprintf(err, FK_ERRLEN, "crop margin %g is outside 0..1000", p->margin);
+		return -1;
+	}
 	return 0;
 }
 
 void fk_prep_format(const fk_prep *p, char *buf)
 {
 	snprintf(buf, FK_PREP_LEN,
-		 "stored=%d crop=%d std=%d flip=%d bright=%g contrast=%g,%g",
+		 "stored=%d crop=%d std=%d flip=%d bright=%g contrast=%g,%g margin=%g",
 		 p->stored, p->crop, p->std, p->flip, p->bright, p->con_lo,
-		 p->con_hi);
+		 p->con_hi, p->margin);
 }
 
 static int parse_int(const char *v, int *out)
@@ -100,6 +105,8 @@ int fk_prep_parse(fk_prep *p, const char *text, char *err)
 			bad = parse_int(v, &p->flip) || p->flip > 1;
 		else if (!strcmp(t, "bright"))
 			bad = parse_float(v, &p->bright, '\0');
+		else if (!strcmp(t, "margin"))
+			bad = parse_float(v, &p->margin, '\0');
 		else if (!strcmp(t, "contrast")) {
 			char *c = strchr(v, ',');
 			bad = !c || parse_float(v, &p->con_lo, ',') ||

@@ -4,7 +4,9 @@
  * standardisation (x - mean) / max(stddev, 1/sqrt(values)).  Evaluation
  * takes the centre crop.  The settings travel in the model as a short text
  * (cnn_set_prep), e.g. "stored=40 crop=32 std=1 flip=1 bright=63
- * contrast=0.2,1.8", so no one has to remember them.
+ * contrast=0.2,1.8 margin=1.25", so no one has to remember them; margin is
+ * the facecrop margin the stored faces were cut with (1.25, mkdataset's
+ * default, when the text does not say).
  *
  * Images come in as planes (R, G, B, each row by row: a CIFAR record after
  * its label byte) and go out as float planes of side crop.  Randomness is a
@@ -25,7 +27,10 @@ typedef struct {
 	int flip;               /* training: random left-right flip */
 	float bright;           /* training: add a delta from [-bright, bright] */
 	float con_lo, con_hi;   /* training: contrast factor from [lo, hi] */
+	float margin;           /* the faces' crop margin around their boxes */
 } fk_prep;
+
+#define FK_PREP_MARGIN 1.25f
 
 /* the tutorial's settings for side x side images, no crop */
 void fk_prep_defaults(fk_prep *p, int side);

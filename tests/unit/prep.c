@@ -211,11 +211,17 @@ static int test_text(void)
 	a.crop = 32;
 	a.flip = 0;
 	a.bright = 12.5f;
+	a.margin = 1.5f;
 	fk_prep_format(&a, buf);
 	ok(fk_prep_parse(&b, buf, err) == 0 && !memcmp(&a, &b, sizeof a),
 	   "settings survive text: %s", buf);
 	ok(fk_prep_parse(&b, "stored=40 crop=32 std=1", err) == 0 && b.stored == 40 &&
 	   b.crop == 32, "the short form parses");
+	ok(strstr(buf, " margin=1.5") != NULL, "the crop margin is in the text: %s", buf);
+	ok(fk_prep_parse(&b, "stored=40 crop=32 std=1", err) == 0 && b.margin == 1.25f,
+	   "a model that does not say its margin was cut at 1.25 (%g)", b.margin);
+	ok(fk_prep_parse(&b, "stored=40 margin=0", err) < 0 && strstr(err, "margin"),
+	   "a margin of 0 is refused: %s", err);
 	ok(fk_prep_parse(&b, "stored=30 crop=32", err) < 0 && strstr(err, "crop"),
 	   "a crop larger than the stored size is refused: %s", err);
 	ok(fk_prep_parse(&b, "stored=32 colour=1", err) < 0 && strstr(err, "colour"),
