@@ -1,24 +1,27 @@
 /* faceclassify — name the face in each image of a stream. */
 #include <unistd.h>
 
-#include "cifar.h"
-#include "cnn.h"
 #include "image.h"
-#include "prep.h"
+#include "model.h"
 #include "prog.h"
 
 static const char usage[] =
-	"usage: faceclassify [-k K] [-j] [-t P] MODEL [FILE]\n"
-	"  Classify each image of a PPM stream (FILE or standard input) and print\n"
-	"  one line per image: its index, the best class and its probability, then\n"
-	"  the next K-1 classes and theirs.\n"
+	"usage: faceclassify [-k K] [-j] [-t P] [-T N] MODEL [FILE]\n"
+	"       faceclassify -i MODEL\n"
+	"  Classify each face image of a stream (FILE or standard input; any size,\n"
+	"  brought to the model's input) and print one line per image: its index,\n"
+	"  the best class and its probability, then the next K-1 classes and theirs.\n"
 	"  -k K   classes per line (1)\n"
 	"  -j     JSON lines\n"
 	"  -t P   print \"unknown\" for the best class when its probability is below P\n"
+	"  -T N   threads (default: every online CPU)\n"
+	"  -i     print the model's crop margin, stored side, input side, the margin\n"
+	"         to cut around facefind's boxes for it, and its class names, one\n"
+	"         \"key value\" a line, and exit\n"
 	"  -h     this help\n";
 
 typedef struct {
-	int k, json;
+	int k, json, info;
 	double threshold;
 } options;
 
@@ -35,11 +38,11 @@ static void rank(const float *prob, int n, int *order)
 	}
 }
 
-static void print(const options *o, const cnn *net, long idx, const float *prob,
-		  const int *order)
+static void print(const options *o, const fk_model *m, long idx,
+		  const float *prob, const int *order)
 {
 	for (int i = 0; i < o->k; i++) {
-		const char *name = cnn_class_name(net, order[i]);
+		const char *name = fk_model_label(m, order[i]);
 		if (i == 0 && prob[order[0]] < o->threshold)
 			name = "unknown";
 		if (o->json) {
@@ -62,43 +65,58 @@ static void print(const options *o, const cnn *net, long idx, const float *prob,
 	putchar('\n');
 }
 
+/* what the scripts that cut faces for the model need to know */
+static void print_info(const fk_model *m)
+{
+	printf("margin %g\nstored %d\ninput %d\nfind-margin %g\n",
+	       fk_model_margin(m), fk_model_side(m), fk_model_input(m),
+	       fk_model_find_margin(m));
+	for (int i = 0; i < fk_model_nclass(m); i++)
+		printf("class %s\n", fk_model_label(m, i));
+}
+
 int main(int argc, char **argv)
 {
 	options o = {.k = 1, .threshold = 0};
 	const char *in = "-";
 	int ch, nclass, *order, status = 0;
-	char err[CNN_ERRLEN];
-	unsigned char *rec;
+	char err[FK_ERRLEN];
 	fk_image im = {0};
-	float *x, *prob;
-	fk_prep prep;
+	float *prob;
+	fk_model *m;
 	long idx;
-	cnn *net;
 	FILE *f;
 
 	fk_progname = "faceclassify";
-	while ((ch = getopt(argc, argv, "k:jt:h")) != -1) {
+	fk_pool_set_threads(fk_online_cpus());
+	while ((ch = getopt(argc, argv, "k:jt:T:ih")) != -1) {
 		switch (ch) {
 		case 'k': o.k = (int)fk_int_arg("-k", optarg, 1, 256, usage); break;
 		case 'j': o.json = 1; break;
 		case 't': o.threshold = fk_num_arg("-t", optarg, 0, 1, usage); break;
+		case 'T': fk_pool_set_threads((int)fk_int_arg("-T", optarg, 1, FK_POOL_MAX, usage)); break;
+		case 'i': o.info = 1; break;
 		case 'h': fk_help(usage);
 		default: fk_usage(usage);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || argc > 2)
+	if (argc < 1 || argc > 2 || (o.info && argc != 1))
 		fk_usage(usage);
-	net = fk_load_model(argv[0], &prep);
+	if (!(m = fk_model_load(argv[0], err)))
+		fk_die("%s", err);
+	if (o.info) {
+		print_info(m);
+		fk_model_free(m);
+		return fk_close_out(0);
+	}
 	if (argc == 2)
 		in = argv[1];
-	nclass = cnn_nclass(net);
+	nclass = fk_model_nclass(m);
 	if (o.k > nclass)
 		o.k = nclass;
 	f = fk_open_in(in);
-	rec = fk_xmalloc(fk_cifar_recsize(prep.stored));
-	x = fk_xmalloc(3 * (size_t)prep.crop * prep.crop * sizeof *x);
 	prob = fk_xmalloc(nclass * sizeof *prob);
 	order = fk_xmalloc(nclass * sizeof *order);
 	for (idx = 0;; idx++) {
@@ -107,35 +125,22 @@ int main(int argc, char **argv)
 			status = -r;
 			break;
 		}
-		/* stored-size images are centre-cropped, input-size ones used whole */
-		if (im.w != im.h || (im.w != prep.stored && im.w != prep.crop)) {
-			if (prep.stored == prep.crop)
-				fk_warn("%s: image %ld is %dx%d, but %s takes %dx%d faces (ppmscale32 makes them)",
-					in, idx, im.w, im.h, argv[0], prep.crop, prep.crop);
-			else
-				fk_warn("%s: image %ld is %dx%d, but %s takes %dx%d or %dx%d faces (ppmscale32 makes them)",
-					in, idx, im.w, im.h, argv[0], prep.stored,
-					prep.stored, prep.crop, prep.crop);
-			status = 1;
-			break;
-		}
-		fk_cifar_pack(&im, 0, rec);
-		fk_prep_eval(&prep, rec + 1, im.w, x);
-		if (cnn_predict(net, x, 1, 1, prob, err) < 0) {
+		/* a face of the stored side is a record's, centre-cropped */
+		if ((im.w == fk_model_side(m) && im.h == im.w ?
+		     fk_model_classify_stored(m, &im, prob, err) :
+		     fk_model_classify(m, &im, prob, err)) < 0) {
 			fk_warn("%s: image %ld: %s", in, idx, err);
 			status = 1;
 			break;
 		}
 		rank(prob, nclass, order);
-		print(&o, net, idx, prob, order);
+		print(&o, m, idx, prob, order);
 	}
 	if (f != stdin)
 		fclose(f);
 	fk_image_free(&im);
-	free(rec);
-	free(x);
 	free(prob);
 	free(order);
-	cnn_free(net);
+	fk_model_free(m);
 	return fk_close_out(status);
 }

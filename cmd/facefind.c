@@ -20,7 +20,7 @@
 static const char usage[] =
 	"usage: facefind [-eqr] [-c CASCADE] [-E CASCADE] [-s SCALE] [-n MINNEIGH]\n"
 	"                [-m MINSIZE] [-M MAXSIZE] [-A MIN:MAX:STEP] [-p MAXPIXELS]\n"
-	"                [--biggest] [--center] [-o OUT] [IMAGE]\n"
+	"                [-T N] [--biggest] [--center] [-o OUT] [IMAGE]\n"
 	"  print \"x y w h\" for each face of IMAGE (JPEG or netpbm, default stdin)\n"
 	"  -c CASCADE    face cascade, OpenCV's XML or packed by cascadepack (default\n"
 	"                " FACE " packed in ../share/facekit beside\n"
@@ -39,7 +39,8 @@ static const char usage[] =
 	"  --center      print the centre \"x y\" of each face instead of its box\n"
 	"  -o OUT        write the photo with the faces outlined (PNG if OUT ends in\n"
 	"                .png, PPM otherwise)\n"
-	"  -p MAXPIXELS  refuse bigger images (default 268435456)\n";
+	"  -p MAXPIXELS  refuse bigger images (default 268435456)\n"
+	"  -T N          threads (default: every online CPU)\n";
 
 struct opts {
 	fk_find_opts find;
@@ -102,7 +103,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->cascade = def_face = default_cascade(FACE, face_path);
 	o->eyes = def_eyes = default_cascade(EYES, eye_path);
 	o->max_pixels = FK_MAX_PIXELS_DEFAULT;
-	while ((c = getopt_long(argc, argv, "A:c:eE:hm:M:n:o:p:qrs:", longs, NULL)) != -1)
+	fk_pool_set_threads(fk_online_cpus());
+	while ((c = getopt_long(argc, argv, "A:c:eE:hm:M:n:o:p:qrs:T:", longs, NULL)) != -1)
 		switch (c) {
 		case 'A': parse_sweep(optarg, &o->find); o->find.sweep = 1; break;
 		case 'B': o->biggest = 1; break;
@@ -118,6 +120,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'M': o->find.det.max_w = o->find.det.max_h = (int)fk_int_arg("-M", optarg, 1, INT_MAX, usage); break;
 		case 'n': o->find.det.min_neighbors = (int)fk_int_arg("-n", optarg, 0, INT_MAX, usage); break;
 		case 'o': o->out = optarg; break;
+		case 'T': fk_pool_set_threads((int)fk_int_arg("-T", optarg, 1, FK_POOL_MAX, usage)); break;
 		case 'p': o->max_pixels = fk_int_arg("-p", optarg, 1, LONG_MAX, usage); break;
 		case 'q': o->quiet = 1; break;
 		case 'r': o->find.sweep = 1; break;

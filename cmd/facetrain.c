@@ -7,19 +7,25 @@
 
 #include "cifar.h"
 #include "cnn.h"
+#include "model.h"
 #include "prep.h"
 #include "prog.h"
 
 static const char usage[] =
-	"usage: facetrain -o MODEL -l LABELS [options] RECORDS...\n"
+	"usage: facetrain -o MODEL [-l LABELS] [options] RECORDS...\n"
 	"  Train a network on CIFAR-10 records; MODEL is a checkpoint, and running\n"
 	"  the same command again resumes from it.\n"
 	"  -o MODEL    the model file to write (and resume from)\n"
-	"  -l LABELS   class names, one a line: line i names label byte i\n"
+	"  -l LABELS   class names, one a line: line i names label byte i (default:\n"
+	"              labels.txt beside the first RECORDS file)\n"
 	"  -n STEPS    train until the model has taken STEPS steps (5000)\n"
 	"  -N SPEC     network spec (the TensorFlow CIFAR-10 tutorial's)\n"
-	"  -s SIDE     side of the stored images (32)\n"
-	"  -c CROP     side of the network's input, cut from the stored image (SIDE)\n"
+	"  -s SIDE     side of the stored images (default: dataset.txt's beside the\n"
+	"              first RECORDS file, else 32, else the one side the files fit)\n"
+	"  -c CROP     side of the network's input, cut from the stored image\n"
+	"              (SIDE, at most 32)\n"
+	"  -m MARGIN   the crop margin the faces were cut with, recorded in the model\n"
+	"              (default: dataset.txt's, else 1.25)\n"
 	"  -F          no random left-right flips\n"
 	"  -B DELTA    random brightness in [-DELTA, DELTA] (63; 0 turns it off)\n"
 	"  -C LO,HI    random contrast factor in [LO, HI] (0.2,1.8; 1,1 turns it off)\n"
@@ -31,7 +37,7 @@ static const char usage[] =
 	"  -w DECAY    L2 weight decay on the fully connected layers (0.004)\n"
 	"  -a DECAY    moving-average decay of the weights (0.9999)\n"
 	"  -S SEED     seed of the weights, the shuffles and the distortions (1)\n"
-	"  -T THREADS  threads (1)\n"
+	"  -T THREADS  threads (default: every online CPU)\n"
 	"  -t TEST     records whose accuracy is measured every -i steps\n"
 	"  -i N        report (and log, and test) every N steps (100)\n"
 	"  -k N        checkpoint every N steps (1000), and always at the end\n"
@@ -42,7 +48,6 @@ typedef struct {
 	const char *model, *labels, *spec, *test, *log;
 	long steps, interval, ckpt;
 	uint64_t seed;
-	int threads;
 	double epochs;
 	fk_prep prep;
 	cnn_train_opts opt;
@@ -63,37 +68,26 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* class names from a file, one a line */
-static char **read_labels(const char *path, int *n)
+/* class names from a file, one a line, each named once; warns of a class
+ * that no record has */
+static char **read_labels(const char *path, const fk_records *recs, int *n)
 {
-	FILE *f = fk_open_in(path);
-	char line[512], **names = fk_xmalloc(256 * sizeof *names);
-	int k = 0;
+	char err[FK_ERRLEN], **names = fk_labels_read(path, n, err);
+	long count[256] = {0};
 
-	while (fgets(line, sizeof line, f)) {
-		size_t len = strcspn(line, "\r\n");
-		if (line[len] == '\0' && !feof(f))
-			fk_die("%s:%d: line too long", path, k + 1);
-		line[len] = '\0';
-		if (len == 0)
-			fk_die("%s:%d: empty class name", path, k + 1);
-		if (strpbrk(line, " \t"))
-			fk_die("%s:%d: class name \"%s\" has a blank (names are one word, as faceclassify prints them in columns)",
-			       path, k + 1, line);
-		if (k == 256)
-			fk_die("%s:%d: more than 256 classes (labels are one byte)", path,
-			       k + 1);
-		names[k] = strdup(line);
-		if (!names[k++])
-			fk_die("out of memory");
-	}
-	if (ferror(f))
-		fk_die("%s: read error", path);
-	fclose(f);
-	if (k < 2)
-		fk_die("%s: %d class name%s; at least 2 are needed", path, k,
-		       k == 1 ? "" : "s");
-	*n = k;
+	if (!names)
+		fk_die("%s", err);
+	if (*n < 2)
+		fk_die("%s: %d class name%s; at least 2 are needed", path, *n,
+		       *n == 1 ? "" : "s");
+	if (fk_records_check_labels(recs, *n, err) < 0)
+		fk_die("%s (%s names %d classes)", err, path, *n);
+	for (long i = 0; i < recs->count; i++)
+		count[fk_record(recs, i)[0]]++;
+	for (int k = 0; k < *n; k++)
+		if (!count[k])
+			fk_warn("%s:%d: class %d (\"%s\") has no records to train on", path,
+				k + 1, k, names[k]);
 	return names;
 }
 
@@ -105,6 +99,19 @@ static int same_names(const cnn *net, char **names, int n)
 		if (!cnn_class_name(net, i) || strcmp(cnn_class_name(net, i), names[i]))
 			return 0;
 	return 1;
+}
+
+/* the checkpoint's settings are these (read as a model reads them: one
+ * from before margins were recorded was cut at 1.25) */
+static int same_prep(const cnn *net, const char *prep)
+{
+	char err[FK_ERRLEN], text[FK_PREP_LEN];
+	fk_prep p;
+
+	if (fk_prep_parse(&p, cnn_prep(net), err) < 0)
+		return 0;
+	fk_prep_format(&p, text);
+	return !strcmp(text, prep);
 }
 
 static void save(const cnn *net, const char *path)
@@ -145,7 +152,7 @@ static cnn *start(const options *o, char **names, int nclass)
 	if (!same_names(net, names, nclass))
 		fk_die("%s: cannot resume: its class names differ from %s", o->model,
 		       o->labels);
-	if (!cnn_prep(net) || strcmp(cnn_prep(net), prep))
+	if (!same_prep(net, prep))
 		fk_die("%s: cannot resume: it was trained with \"%s\", not \"%s\"",
 		       o->model, cnn_prep(net) ? cnn_prep(net) : "", prep);
 	cnn_free(fresh);
@@ -157,10 +164,12 @@ static double accuracy(cnn *net, const fk_prep *p, const fk_records *r)
 {
 	int nclass = cnn_nclass(net);
 	long *confusion = calloc((size_t)nclass * nclass, sizeof *confusion), right = 0;
+	char err[FK_ERRLEN];
 
 	if (!confusion)
 		fk_die("out of memory");
-	fk_tally(net, p, r, 1, confusion);
+	if (fk_tally(net, p, r, 1, confusion, err) < 0)
+		fk_die("%s", err);
 	for (int k = 0; k < nclass; k++)
 		right += confusion[k * nclass + k];
 	free(confusion);
@@ -322,28 +331,115 @@ bad:
 	fk_usage(usage);
 }
 
+/* name (labels.txt, dataset.txt) in the folder of the records file path,
+ * or NULL if it is not there */
+static char *beside(const char *path, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+	int dir = slash ? (int)(slash - path + 1) : 0;
+	char *p = fk_xmalloc(dir + strlen(name) + 1);
+
+	sprintf(p, "%.*s%s", dir, path, name);
+	if (access(p, F_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+/* does every file hold a whole number of side x side records? */
+static int fits(char *const *paths, int n, int side)
+{
+	struct stat st;
+
+	for (int i = 0; i < n; i++)
+		if (stat(paths[i], &st) != 0 ||
+		    (size_t)st.st_size % fk_cifar_recsize(side) != 0)
+			return 0;
+	return 1;
+}
+
+/* the record sides from 2 up that every file fits, as " 40x40 (-s 40)"...
+ * in buf, and how many there are */
+static int fitting_sides(char *const *paths, int n, char *buf, size_t size)
+{
+	int count = 0;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int side = 2; side <= FK_CIFAR_MAXSIDE; side++)
+		if (fits(paths, n, side) && ++count <= 3 && used < size)
+			used += snprintf(buf + used, size - used, "%s%dx%d (-s %d)",
+					 count > 1 ? ", " : "", side, side, side);
+	return count;
+}
+
+/* the records' side and margin when -s and -m do not say: mkdataset's
+ * note beside them, else side 32 if the files fit it, else the one side
+ * they fit (and the margin stays 1.25) */
+static int records_side(char *const *paths, int n, options *o, int side,
+			int margin_given)
+{
+	char err[FK_ERRLEN], sides[128], *note = beside(paths[0], "dataset.txt");
+	float margin;
+	int stored;
+
+	if (note) {
+		if (fk_dataset_read(note, &stored, &margin, err) < 0)
+			fk_die("%s", err);
+		if (!margin_given)
+			o->prep.margin = margin;
+		free(note);
+		return side ? side : stored;
+	}
+	if (side)
+		return side;
+	if (fits(paths, n, 32))
+		return 32;
+	if (fitting_sides(paths, n, sides, sizeof sides) == 1) {
+		side = atoi(sides);
+		fk_warn("%s: taking %dx%d records, the one size that fits (-s to say)",
+			paths[0], side, side);
+		return side;
+	}
+	return 32;
+}
+
+/* open records of side, or die saying which sides they would fit */
+static void open_records(fk_records *r, char *const *paths, int n, int side)
+{
+	char err[FK_ERRLEN], sides[128];
+
+	if (fk_records_open(r, paths, n, side, err) == 0)
+		return;
+	if (fitting_sides(paths, n, sides, sizeof sides) > 0)
+		fk_die("%s; the size fits %s, plus -c 32 to train on 32x32 crops", err, sides);
+	fk_die("%s", err);
+}
+
 int main(int argc, char **argv)
 {
 	options o = {.steps = 5000, .interval = 100, .ckpt = 1000, .seed = 1,
-		     .threads = 1, .epochs = 350};
-	int ch, crop = 0, nclass;
-	char err[FK_ERRLEN], **names;
+		     .epochs = 350};
+	int ch, crop = 0, side = 0, margin = 0, nclass;
+	char err[FK_ERRLEN], **names, *found = NULL;
 	fk_records recs, test;
 	struct sigaction sa;
 	FILE *log = NULL;
 	cnn *net;
 
 	fk_progname = "facetrain";
+	fk_pool_set_threads(fk_online_cpus());
 	cnn_train_defaults(&o.opt);
 	fk_prep_defaults(&o.prep, 32);
-	while ((ch = getopt(argc, argv, "o:l:n:N:s:c:FB:C:Zb:r:d:e:w:a:S:T:t:i:k:L:h")) != -1) {
+	while ((ch = getopt(argc, argv, "o:l:n:N:s:c:m:FB:C:Zb:r:d:e:w:a:S:T:t:i:k:L:h")) != -1) {
 		switch (ch) {
 		case 'o': o.model = optarg; break;
 		case 'l': o.labels = optarg; break;
 		case 'n': o.steps = fk_int_arg("-n", optarg, 1, 1L << 40, usage); break;
 		case 'N': o.spec = optarg; break;
-		case 's': o.prep.stored = (int)fk_int_arg("-s", optarg, 1, 4096, usage); break;
-		case 'c': crop = (int)fk_int_arg("-c", optarg, 1, 4096, usage); break;
+		case 's': side = (int)fk_int_arg("-s", optarg, 1, FK_CIFAR_MAXSIDE, usage); break;
+		case 'c': crop = (int)fk_int_arg("-c", optarg, 1, FK_CIFAR_MAXSIDE, usage); break;
+		case 'm': o.prep.margin = (float)fk_num_arg("-m", optarg, 1e-3, 1e3, usage); margin = 1; break;
 		case 'F': o.prep.flip = 0; break;
 		case 'B': o.prep.bright = (float)fk_num_arg("-B", optarg, 0, 255, usage); break;
 		case 'C': parse_contrast(&o.prep, optarg); break;
@@ -355,7 +451,7 @@ int main(int argc, char **argv)
 		case 'w': o.opt.weight_decay = (float)fk_num_arg("-w", optarg, 0, 1e6, usage); break;
 		case 'a': o.opt.ema_decay = (float)fk_num_arg("-a", optarg, 0, 1, usage); break;
 		case 'S': o.seed = (uint64_t)fk_int_arg("-S", optarg, 0, 0x7fffffffffffffffL, usage); break;
-		case 'T': o.threads = (int)fk_int_arg("-T", optarg, 1, 256, usage); break;
+		case 'T': fk_pool_set_threads((int)fk_int_arg("-T", optarg, 1, FK_POOL_MAX, usage)); break;
 		case 't': o.test = optarg; break;
 		case 'i': o.interval = fk_int_arg("-i", optarg, 1, 1L << 40, usage); break;
 		case 'k': o.ckpt = fk_int_arg("-k", optarg, 1, 1L << 40, usage); break;
@@ -366,33 +462,34 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (!o.model || !o.labels || argc < 1) {
-		fk_warn("%s", !o.model ? "-o MODEL is required" :
-			!o.labels ? "-l LABELS is required" : "no RECORDS file given");
+	if (!o.model || argc < 1) {
+		fk_warn("%s", !o.model ? "-o MODEL is required" : "no RECORDS file given");
 		fk_usage(usage);
 	}
-	o.prep.crop = crop ? crop : o.prep.stored;
+	if (!o.labels && !(o.labels = found = beside(argv[0], "labels.txt"))) {
+		fk_warn("-l LABELS is required: there is no labels.txt beside %s", argv[0]);
+		fk_usage(usage);
+	}
+	o.prep.stored = records_side(argv, argc, &o, side, margin);
+	o.prep.crop = crop ? crop : o.prep.stored < 32 ? o.prep.stored : 32;
 	if (fk_prep_check(&o.prep, err) < 0) {
 		fk_warn("%s", err);
 		fk_usage(usage);
 	}
-	names = read_labels(o.labels, &nclass);
-	if (fk_records_open(&recs, argv, argc, o.prep.stored, err) < 0)
-		fk_die("%s", err);
+	open_records(&recs, argv, argc, o.prep.stored);
 	if (recs.count == 0)
 		fk_die("%s: no records to train on", argv[0]);
-	fk_check_labels(&recs, nclass);
+	names = read_labels(o.labels, &recs, &nclass);
 	if (o.test) {
-		if (fk_records_open(&test, (char **)&o.test, 1, o.prep.stored, err) < 0)
-			fk_die("%s", err);
+		open_records(&test, (char **)&o.test, 1, o.prep.stored);
 		if (test.count == 0)
 			fk_die("%s: no test records", o.test);
-		fk_check_labels(&test, nclass);
+		if (fk_records_check_labels(&test, nclass, err) < 0)
+			fk_die("%s (%s names %d classes)", err, o.labels, nclass);
 	}
 	o.opt.decay_steps = (long)(o.epochs * recs.count / o.opt.batch);
 	if (o.epochs > 0 && o.opt.decay_steps < 1)
 		o.opt.decay_steps = 1;
-	cnn_set_threads(o.threads);
 	net = start(&o, names, nclass);
 	if (cnn_step_count(net) >= o.steps) {
 		fk_warn("%s has taken %ld steps already (-n %ld): nothing to do", o.model,
@@ -414,8 +511,7 @@ int main(int argc, char **argv)
 	fk_records_close(&recs);
 	if (o.test)
 		fk_records_close(&test);
-	for (int i = 0; i < nclass; i++)
-		free(names[i]);
-	free(names);
+	fk_labels_free(names, nclass);
+	free(found);
 	return 0;
 }

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cifar.h"
-#include "cnn.h"
+#include <unistd.h>
+
 #include "image.h"
-#include "prep.h"
+#include "pool.h"
 
 static const char *fk_progname = "facekit";
 
@@ -77,6 +77,14 @@ static inline void *fk_xmalloc(size_t n)
 	return p;
 }
 
+/* -T's default: every online CPU (at most FK_POOL_MAX) */
+static inline int fk_online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > FK_POOL_MAX ? FK_POOL_MAX : (int)n;
+}
+
 /* open an input file, "-" being standard input */
 static inline FILE *fk_open_in(const char *path)
 {
@@ -104,71 +112,6 @@ static inline void fk_json_string(FILE *f, const char *s)
 			putc(c, f);
 	}
 	putc('"', f);
-}
-
-/* a model made by facetrain, its preprocessing settings checked against
- * its input shape; dies with a message naming the file */
-static inline cnn *fk_load_model(const char *path, fk_prep *prep)
-{
-	char err[CNN_ERRLEN];
-	int c, h, w;
-	cnn *net = cnn_load(path, err);
-
-	if (!net)
-		fk_die("%s: %s", path, err);
-	if (fk_prep_parse(prep, cnn_prep(net), err) < 0)
-		fk_die("%s: not a facetrain model: %s", path, err);
-	cnn_input_shape(net, &c, &h, &w);
-	if (c != 3 || h != prep->crop || w != prep->crop)
-		fk_die("%s: its input is %dx%dx%d, but its preprocessing makes 3x%dx%d",
-		       path, c, h, w, prep->crop, prep->crop);
-	for (int i = 0; i < cnn_nclass(net); i++)
-		if (!cnn_class_name(net, i))
-			fk_die("%s: class %d has no name", path, i);
-	return net;
-}
-
-/* tally confusion[true * nclass + predicted] over all records */
-static inline void fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema,
-		  long *confusion)
-{
-	enum { B = 64 };
-	int nclass = cnn_nclass(net);
-	size_t in = 3 * (size_t)p->crop * p->crop;
-	float *x = fk_xmalloc(B * in * sizeof *x);
-	float *prob = fk_xmalloc(B * (size_t)nclass * sizeof *prob);
-	char err[CNN_ERRLEN];
-
-	for (long i = 0; i < r->count; i += B) {
-		int n = r->count - i < B ? (int)(r->count - i) : B;
-		for (int j = 0; j < n; j++)
-			fk_prep_eval(p, fk_record(r, i + j) + 1, p->stored, x + j * in);
-		if (cnn_predict(net, x, n, ema, prob, err) < 0)
-			fk_die("%s", err);
-		for (int j = 0; j < n; j++) {
-			const float *pj = prob + (size_t)j * nclass;
-			int best = 0;
-			for (int k = 1; k < nclass; k++)
-				if (pj[k] > pj[best])
-					best = k;
-			confusion[fk_record(r, i + j)[0] * nclass + best]++;
-		}
-	}
-	free(x);
-	free(prob);
-}
-
-/* every record's label must name one of the nclass classes */
-static inline void fk_check_labels(const fk_records *r, int nclass)
-{
-	long i = fk_records_bad_label(r, nclass), at;
-	const char *path;
-
-	if (i < 0)
-		return;
-	path = fk_record_where(r, i, &at);
-	fk_die("%s: record %ld has label %d, but there are only %d classes (0..%d)",
-	       path, at, fk_record(r, i)[0], nclass, nclass - 1);
 }
 
 /* the next image of the stream f (named in): 1, 0 at its end, or -1 after

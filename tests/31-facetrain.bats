@@ -189,9 +189,12 @@ wait_rows() {
 	[ "$(cat m.bin)" = precious ]
 	facetrain -o n.bin -l labels.txt -N 'fc N' -s 36 -n 2 -b 2 rec.bin 2> /dev/null
 	cp n.bin keep.bin
-	run facetrain -o n.bin -l labels.txt -N 'fc N' -s 36 -c 32 -n 4 -b 2 rec.bin
+	run facetrain -o n.bin -l labels.txt -N 'fc N' -s 36 -c 36 -n 4 -b 2 rec.bin
 	assert_failure 1
 	assert_output --partial "cannot resume: it was trained with"
+	run facetrain -o n.bin -l labels.txt -N 'fc N' -s 36 -m 1.5 -n 4 -b 2 rec.bin
+	assert_failure 1
+	assert_output --partial "margin=1.25\", not"
 	run facetrain -o n.bin -l labels.txt -N 'fc 8; fc N' -s 36 -n 4 -b 2 rec.bin
 	assert_failure 1
 	assert_output --partial "cannot resume: its network is"
@@ -220,6 +223,75 @@ wait_rows() {
 	[ "$(stat -c %a m.bin)" = 640 ]
 	run ls
 	assert_output "$(printf 'labels.txt\nm.bin\none.bin\nplain')"
+}
+
+@test "mkdataset's 40x40 records train without -s, -c or -l: dataset.txt and labels.txt beside them say" {
+	mkdir d
+	printf 'a\nb\n' > d/labels.txt
+	echo "stored=40 margin=1.5" > d/dataset.txt
+	{ ppmmake red 40 40 | cifarpack -s 40 0; ppmmake blue 40 40 | cifarpack -s 40 1; } > d/train.bin
+	run facetrain -o m.bin -N 'fc N' -n 2 -b 2 d/train.bin
+	assert_success
+	# stored 40, cut to the pipeline's 32, the margin recorded
+	assert_equal "$(faceclassify -i m.bin | grep -v find-margin)" "$(printf 'margin 1.5\nstored 40\ninput 32\nclass a\nclass b')"
+	# -s, -c and -m still say otherwise
+	facetrain -o n.bin -N 'fc N' -n 2 -b 2 -s 40 -c 40 -m 1.2 d/train.bin 2> /dev/null
+	assert_equal "$(faceclassify -i n.bin | head -3)" "$(printf 'margin 1.2\nstored 40\ninput 40')"
+	echo "stored=forty" > d/dataset.txt
+	run facetrain -o k.bin -N 'fc N' -n 2 -b 2 d/train.bin
+	assert_failure 1
+	assert_output --partial 'dataset.txt: "stored=forty" is not stored=SIDE or margin=MARGIN'
+}
+
+@test "records of another side: the one side their size fits is taken, else a hint names the sides" {
+	printf 'a\nb\n' > labels.txt
+	{ ppmmake red 40 40 | cifarpack -s 40 0; ppmmake blue 40 40 | cifarpack -s 40 1; } > forty.bin
+	run facetrain -o m.bin -N 'fc N' -n 2 -b 2 forty.bin
+	assert_success
+	assert_output --partial "forty.bin: taking 40x40 records, the one size that fits (-s to say)"
+	assert_equal "$(faceclassify -i m.bin | sed -n 2,3p)" "$(printf 'stored 40\ninput 32')"
+	run facetrain -o n.bin -s 32 -N 'fc N' -n 2 -b 2 forty.bin
+	assert_failure 1
+	assert_output --partial "not a whole number of 32x32 records"
+	assert_output --partial "the size fits 40x40 (-s 40), plus -c 32"
+	# 364 bytes: 28 records of 2x2 or 13 of 3x3, and no way to tell
+	head -c 364 /dev/zero > two-or-three.bin
+	run facetrain -o n.bin -N 'fc N' two-or-three.bin
+	assert_failure 1
+	assert_output --partial "the size fits 2x2 (-s 2), 3x3 (-s 3)"
+	[ ! -e n.bin ]
+}
+
+@test "a labels file that names a class twice is refused; a class without records is warned of" {
+	{ ppmmake red 32 32 | cifarpack 0; ppmmake blue 32 32 | cifarpack 1; } > rec.bin
+	printf 'a\nb\na\n' > twice.txt
+	run facetrain -o m.bin -l twice.txt -N 'fc N' -n 2 -b 2 rec.bin
+	assert_failure 1
+	assert_output --partial 'twice.txt:3: class name "a" is line 1'"'"'s too'
+	[ ! -e m.bin ]
+	printf 'a\nb\nc\n' > three.txt
+	run facetrain -o m.bin -l three.txt -N 'fc N' -n 2 -b 2 rec.bin
+	assert_success
+	assert_output --partial 'three.txt:3: class 2 ("c") has no records to train on'
+}
+
+@test "a checkpoint from before margins were recorded resumes, as cut at 1.25" {
+	"$(dirname "$(command -v facetrain)")/../tests/hand_model" hand.bin
+	printf 'red\ngreen\nblue\n' > labels.txt
+	printf '\000\310\012\012\001\012\310\012\002\012\012\310' > rec.bin
+	run facetrain -o hand.bin -N 'fc N' -s 1 -Z -n 2 -b 3 rec.bin
+	assert_success
+	assert_equal "$(faceclassify -i hand.bin | head -1)" "margin 1.25"
+}
+
+@test "-T: every online CPU by default" {
+	printf 'a\nb\n' > labels.txt
+	{ ppmmake red 32 32 | cifarpack 0; ppmmake blue 32 32 | cifarpack 1; } > rec.bin
+	facetrain -o all.bin -N 'conv 5 8; pool 3 2; fc N' -n 5 -b 2 rec.bin 2> /dev/null
+	facetrain -o n.bin -N 'conv 5 8; pool 3 2; fc N' -n 5 -b 2 -T "$(nproc)" rec.bin 2> /dev/null
+	cmp all.bin n.bin
+	run facetrain -o m.bin -T 65 rec.bin
+	assert_failure 2
 }
 
 @test "bad labels files and usage errors" {

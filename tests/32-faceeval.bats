@@ -75,6 +75,60 @@ setup() {
 	assert_output --partial "bad.bin: record 9 has label 3, but there are only 3 classes"
 }
 
+@test "a labels file that disagrees with the model's names is refused" {
+	# beside the records, as mkdataset writes it
+	printf 'red\nblue\ngreen\n' > labels.txt
+	run faceeval hand.bin rec.bin
+	assert_failure 1
+	assert_output --partial 'labels.txt:2: label 1 is "blue", but hand.bin calls it "green"'
+	# named with -l
+	rm labels.txt
+	printf 'red\ngreen\nblue\nwhite\n' > four.txt
+	run faceeval -l four.txt hand.bin rec.bin
+	assert_failure 1
+	assert_output --partial "four.txt names 4 classes, but hand.bin has only 3"
+	printf 'red\ngreen\nblue\n' > same.txt
+	run faceeval -l same.txt hand.bin rec.bin
+	assert_success
+	assert_line "precision@1 0.6667 (6 of 9)"
+}
+
+@test "records of a task with fewer classes: their labels file may name the first ones" {
+	printf 'red\ngreen\n' > two.txt
+	printf '\000\310\012\012\001\012\310\012' > rg.bin
+	run faceeval -l two.txt hand.bin rg.bin
+	assert_success
+	assert_line "precision@1 1.0000 (2 of 2)"
+	# but a record labelled beyond the file's names is refused
+	run faceeval -l two.txt hand.bin rec.bin
+	assert_failure 1
+	assert_output --partial "rec.bin: record 7 has label 2, but there are only 2 classes"
+	assert_output --partial "two.txt names the records' classes"
+}
+
+@test "-T N: the same figures for every thread count" {
+	for t in 1 2 3; do faceeval -T $t -j hand.bin rec.bin > out.$t; done
+	faceeval -j hand.bin rec.bin > out.all
+	cmp out.1 out.2
+	cmp out.1 out.3
+	cmp out.1 out.all
+	run faceeval -T 65 hand.bin rec.bin
+	assert_failure 2
+}
+
+@test "-T N: the shipped model gives the same figures on real faces for every thread count" {
+	skip_without_data
+	load faces
+	n=70
+	[ "${FACEKIT_SAN:-0}" = 1 ] && n=10
+	lfw_faces George_W_Bush test $n 40 | cifarpack -s 40 3 > bush.bin
+	m=$BATS_TEST_DIRNAME/../examples/lfw7+other.model
+	faceeval -T 1 -j "$m" bush.bin > out.1
+	faceeval -T 2 -j "$m" bush.bin > out.2
+	cmp out.1 out.2
+	[ "$(jq .total out.1)" -eq $n ]
+}
+
 @test "truncated, empty and other-size record files are refused" {
 	head -c 10 rec.bin > cut.bin
 	run faceeval hand.bin cut.bin

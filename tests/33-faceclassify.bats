@@ -51,23 +51,57 @@ p() {
 	[ "$(sed -n 1p out | jq -r .prob)" = "$(p 255 0 0 0 | sed 's/0*$//')" ]
 }
 
-@test "an image of another size is an error that suggests ppmscale32" {
-	{ ppmmake red 1 1; ppmmake red 2 2; ppmmake red 1 1; } > s.ppm
-	faceclassify hand.bin s.ppm > out 2> err || status=$?
-	[ "${status:-0}" -eq 1 ]
-	[ "$(cat out)" = "0 red $(p 255 0 0 0)" ]
-	grep -q "image 1 is 2x2, but hand.bin takes 1x1 faces (ppmscale32 makes them)" err
+@test "a face of any size is scaled to the model's input, as ppmscale32 would" {
+	{ ppmmake red 1 1; ppmmake red 2 2; ppmmake rgb:10/20/f0 5 3; } > s.ppm
+	run faceclassify hand.bin s.ppm
+	assert_success
+	assert_line -n 0 "0 red $(p 255 0 0 0)"
+	assert_line -n 1 "1 red $(p 255 0 0 0)"
+	assert_line -n 2 "2 blue $(p 16 32 240 2)"
 }
 
-@test "a model stored at 36 for a 32 crop takes 36x36 and 32x32 faces only" {
+@test "a model stored at 36 for a 32 crop: 36x36 centre-cropped, 32x32 whole, others scaled" {
 	printf 'a\nb\n' > labels.txt
 	{ ppmmake red 36 36 | cifarpack -s 36 0; ppmmake blue 36 36 | cifarpack -s 36 1; } > rec.bin
 	facetrain -o m.bin -l labels.txt -N 'fc N' -s 36 -c 32 -n 3 -b 2 rec.bin 2> /dev/null
-	{ ppmmake red 36 36; ppmmake red 32 32; } | faceclassify m.bin > out
-	[ "$(wc -l < out)" -eq 2 ]
-	run sh -c 'ppmmake red 40 40 | faceclassify m.bin'
-	assert_failure 1
-	assert_output --partial "takes 36x36 or 32x32 faces"
+	# a face whose every side differs: left half red, right half blue, a white frame
+	pgmramp -lr 36 36 | pgmtoppm red-blue | pnmpad -white -left 2 -right 2 -top 2 -bottom 2 > f40.ppm
+	pamcut -left 2 -top 2 -width 36 -height 36 f40.ppm > f36.ppm
+	pamcut -left 2 -top 2 -width 32 -height 32 f36.ppm > f32.ppm
+	[ "$(faceclassify m.bin f36.ppm)" = "$(faceclassify m.bin f32.ppm)" ]
+	[ "$(faceclassify m.bin f40.ppm)" = "$(ppmscale32 f40.ppm | faceclassify m.bin)" ]
+	[ "$(faceclassify m.bin f40.ppm)" != "$(faceclassify m.bin f32.ppm)" ]
+}
+
+@test "-i prints the crop margin, sides, margin for facefind's boxes and class names" {
+	run faceclassify -i hand.bin
+	assert_success
+	# hand.bin does not say its margin: it is taken as 1.25
+	assert_output "$(printf 'margin 1.25\nstored 1\ninput 1\nfind-margin 1.5\nclass red\nclass green\nclass blue')"
+	printf 'a\nb\n' > labels.txt
+	{ ppmmake red 36 36 | cifarpack -s 36 0; ppmmake blue 36 36 | cifarpack -s 36 1; } > rec.bin
+	facetrain -o m.bin -l labels.txt -N 'fc N' -s 36 -m 1.5 -n 1 -b 2 rec.bin 2> /dev/null
+	run faceclassify -i m.bin
+	# around facefind's boxes: 1.5 * 1.2 * 32/36
+	assert_output "$(printf 'margin 1.5\nstored 36\ninput 32\nfind-margin 1.6\nclass a\nclass b')"
+	run faceclassify -i m.bin extra.ppm
+	assert_failure 2
+}
+
+@test "-T N: the same lines for every thread count" {
+	skip_without_data
+	load faces
+	lfw_faces Colin_Powell test 6 > faces.ppm
+	m=$BATS_TEST_DIRNAME/../examples/lfw7+other.model
+	faceclassify -T 1 -k 3 "$m" faces.ppm > one
+	faceclassify -T 2 -k 3 "$m" faces.ppm > two
+	faceclassify -k 3 "$m" faces.ppm > all
+	[ "$(wc -l < one)" -eq 6 ]
+	cmp one two
+	cmp one all
+	run faceclassify -T 0 "$m" faces.ppm
+	assert_failure 2
+	assert_output --partial '-T: "0"'
 }
 
 @test "input that is not an image, and a model that is not one, are refused" {
