@@ -55,3 +55,19 @@ setup() {
 	assert_output --partial "sheet.png: $n faces"
 	pngtopam sheet.png | pamfile | grep -q 'PPM raw'
 }
+
+@test "faces are cut at the model's margin for facefind's boxes, unless -m says" {
+	skip_without_data
+	mkdir bin
+	# a facecrop that notes its margin, then does its job
+	printf '#!/bin/sh\necho "$2" >> "%s/margins"\nexec "%s" "$@"\n' "$PWD" \
+		"$(command -v facecrop)" > bin/facecrop
+	chmod +x bin/facecrop
+	for c in 20 60; do ppmmake rgb:$c/$c/$c 40 40; done | cifarpack -s 40 0 > r.bin
+	printf 'Someone\nNobody\n' > labels.txt
+	facetrain -o m -s 40 -m 1.5 -n 1 -N 'fc N' -b 2 r.bin 2> /dev/null
+	PATH=$PWD/bin:$PATH demo -M m -o sheet.png > /dev/null 2>&1
+	PATH=$PWD/bin:$PATH demo -M m -m 1.3 -o sheet.png > /dev/null 2>&1
+	# 1.5 around LFW-like boxes, 32 of 40, facefind's boxes 1.2 times narrower
+	assert_equal "$(cat margins)" "$(printf '1.44\n1.3')"
+}

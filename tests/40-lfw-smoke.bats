@@ -68,6 +68,10 @@ count_split() {
 	t=$(( $(ls people/Ariel_Sharon | wc -l) / 4 + $(ls people/Hugo_Chavez | wc -l) / 4 ))
 	[ "$(wc -c < d/test.bin)" -eq $((t * (1 + 3 * 36 * 36))) ]
 	[ "$(wc -c < d/train.bin)" -eq $(((n - t) * (1 + 3 * 36 * 36))) ]
+	assert_equal "$(cat d/dataset.txt)" "stored=36 margin=1.3"
+	# facetrain needs no -s or -l for them, and the model records the margin
+	facetrain -o m -n 1 -N 'fc N' -b 8 d/train.bin
+	assert_equal "$(faceclassify -i m | head -3)" "$(printf 'margin 1.3\nstored 36\ninput 32')"
 }
 
 # Two people, about a minute of training on 2 cores, through evaluate.

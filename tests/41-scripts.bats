@@ -111,10 +111,58 @@ setup() {
 	head -c 100 d/train.bin > d/test.bin
 	run contact-sheet -s 32 -o x.png m d/test.bin
 	[ "$status" -eq 1 ]
-	assert_output --partial "contact-sheet: d/test.bin: cifarunpack failed"
+	assert_output --partial "d/test.bin: 100 bytes is not a whole number of 32x32 records"
+	assert_output --partial "contact-sheet: d/test.bin: refused"
 	[ ! -e x.png ]
 	run contact-sheet -p -l d/labels.txt -o x.png m -
 	[ "$status" -eq 2 ]
+}
+
+@test "contact-sheet refuses records beyond the model's classes and labels that are not its names" {
+	mkdir d
+	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > d/test.bin
+	printf 'only\nnever\n' > d/labels.txt
+	facetrain -o m -n 1 -N 'fc N' -b 2 d/test.bin 2> /dev/null
+	printf 'never\nonly\n' > d/labels.txt
+	run contact-sheet -o x.png m d/test.bin
+	[ "$status" -eq 1 ]
+	assert_output --partial 'd/labels.txt:1: label 0 is "never", but m calls it "only"'
+	[ ! -e x.png ]
+	printf 'only\nnever\n' > d/labels.txt
+	ppmmake red 32 32 | cifarpack 2 >> d/test.bin
+	run contact-sheet -o x.png m d/test.bin
+	[ "$status" -eq 1 ]
+	assert_output --partial "d/test.bin: record 2 has label 2, but there are only 2 classes"
+	[ ! -e x.png ]
+}
+
+@test "contact-sheet takes the stored and input sides from the model" {
+	mkdir d
+	for c in 20 60 a0; do ppmmake rgb:$c/$c/$c 40 40; done | cifarpack -s 40 0 > d/test.bin
+	printf 'only\nnever\n' > d/labels.txt
+	facetrain -o m -s 40 -n 1 -N 'fc N' -b 3 d/test.bin 2> /dev/null
+	run contact-sheet -o sheet.png m d/test.bin
+	assert_success
+	assert_output --partial "3 faces, 0 wrong"
+}
+
+@test "classify-dir cuts faces at the model's margin for facefind's boxes, unless -m says" {
+	mkdir bin photos
+	printf '#!/bin/sh\nfor f; do :; done\necho 4 4 20 20\n' > bin/facefind
+	# a facecrop that notes its margin, then does its job
+	printf '#!/bin/sh\necho "$2" >> "%s/margins"\nexec "%s" "$@"\n' "$PWD" \
+		"$(command -v facecrop)" > bin/facecrop
+	chmod +x bin/facefind bin/facecrop
+	ppmmake rgb:80/80/80 40 40 | pnmtojpeg > photos/a.jpg
+	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > train.bin
+	printf 'only\nnever\n' > labels.txt
+	facetrain -o m -m 1.5 -n 1 -N 'fc N' -b 2 train.bin 2> /dev/null
+	PATH=$PWD/bin:$PATH run classify-dir m photos
+	assert_success
+	assert_output --partial "only"
+	# margin 1.5 on LFW-like boxes, 32 of 32, facefind's boxes 1.2 times narrower
+	PATH=$PWD/bin:$PATH classify-dir -m 1.1 m photos
+	assert_equal "$(cat margins)" "$(printf '1.8\n1.1')"
 }
 
 @test "classify-dir: one line per face, photo name and box first, photos in name order" {
@@ -123,7 +171,8 @@ setup() {
 	mkdir bin photos
 	cat > bin/facefind <<'SH'
 #!/bin/sh
-case ${1##*/} in
+for f; do :; done
+case ${f##*/} in
 a*) printf '0 0 20 20\n10 10 20 20\n' ;;
 b*) ;;
 *) printf '5 5 20 20\n' ;;
