@@ -66,6 +66,20 @@ matched() {
 	assert_failure 2
 }
 
+@test "-T N: the same faces for every thread count, the default every CPU" {
+	skip_without_data
+	p=$DATA/dlib-faces/2008_002470.jpg
+	facefind -T 1 -r -A -12:12:6 "$p" > one
+	[ -s one ]
+	for t in 2 3; do facefind -T $t -r -A -12:12:6 "$p" | cmp - one; done
+	facefind -r -A -12:12:6 "$p" | cmp - one
+	run facefind -T 0 "$p"
+	assert_failure 2
+	assert_output --partial '-T: "0"'
+	run facefind -h
+	assert_output --partial "-T N"
+}
+
 @test "a dlib test photo: its hand-boxed faces are found (IoU >= 0.5)" {
 	skip_without_data
 	hand_boxes "$D/testing.xml" 2008_004176.jpg > hand.txt

@@ -33,7 +33,7 @@ void fk_detect_defaults(fk_detect_opts *o)
 	o->scale = 1.1;
 	o->min_neighbors = 3;
 	o->min_w = o->min_h = o->max_w = o->max_h = 0;
-	o->threads = 2;
+	o->threads = 0;
 	o->plain = 0;
 }
 
@@ -540,7 +540,8 @@ static int by_scale_y_x(const void *a, const void *b)
 int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	      const fk_detect_opts *o, fk_rect **out, int *n, char *err)
 {
-	int maxw = o->max_w, maxh = o->max_h, ns = 0, nt = o->threads, i, t;
+	int maxw = o->max_w, maxh = o->max_h, ns = 0, i, t;
+	int nt = o->threads ? o->threads : fk_pool_threads();
 	float *scales = NULL;
 	struct worker *W = NULL;
 	struct enode *E = NULL;

@@ -20,12 +20,13 @@ typedef struct {
 	int min_neighbors; /* keep groups of more than this many windows */
 	int min_w, min_h;  /* smallest window tried, 0 = the cascade's */
 	int max_w, max_h;  /* largest window tried, 0 = the image's */
-	int threads;       /* worker threads, >= 1 */
+	int threads;       /* parts of the work, 1..FK_POOL_MAX; 0: the pool's
+			    * thread count (fk_pool_threads) */
 	int plain;         /* one window at a time, never four at once: the
 			    * obviously right loop, for the tests */
 } fk_detect_opts;
 
-/* scale 1.1, 3 neighbours, no size limits, 2 threads, not plain */
+/* scale 1.1, 3 neighbours, no size limits, the pool's threads, not plain */
 void fk_detect_defaults(fk_detect_opts *o);
 
 /* Detect in a w x h grey image, on o->threads parts of the shared thread

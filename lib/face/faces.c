@@ -207,7 +207,8 @@ int fk_find_faces(const fk_cascade *face, const fk_image *im, const fk_find_opts
 
 		if (fabs(a) < 1e-9)
 			a = 0;
-		if (a != 0 && fk_turn_grey(grey, im->w, im->h, a, o->det.threads, &g, &gw, &gh, err))
+		if (a != 0 && fk_turn_grey(grey, im->w, im->h, a, o->det.threads ?
+					   o->det.threads : fk_pool_threads(), &g, &gw, &gh, err))
 			goto out;
 		if (fk_detect(face, g, gw, gh, &o->det, &r, &nr, err)) {
 			if (g != grey)
