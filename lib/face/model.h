@@ -1,9 +1,11 @@
 /* model.h — a face model made by facetrain, as the programs use it: load it
  * (its network, class names and the preprocessing it was trained with),
  * name one face image of any size, tally labelled records, and check that
- * records and labels files agree with the model's classes.  Library code:
- * it never prints and never exits; a failing call returns -1 (or NULL)
- * and leaves a message in the caller's err[FK_ERRLEN]. */
+ * records and labels files agree with the model's classes.  A model keeps
+ * its work buffers: one thread at a time calls it (load one per thread to
+ * classify in several at once).  Library code: it never prints and never
+ * exits; a failing call returns -1 (or NULL) and leaves a message in the
+ * caller's err[FK_ERRLEN]. */
 #ifndef FK_MODEL_H
 #define FK_MODEL_H
 
