@@ -89,8 +89,10 @@ long cnn_layer_nparams(const cnn *net, int i);
  * own network at once.  Set the count before such threads start. */
 void cnn_set_threads(int n);
 
-/* model files: the path forms write a temporary file and rename it, so a
- * file appears whole or not at all; the FILE* forms never close f */
+/* model files: cnn_save writes a temporary file beside the model and
+ * renames it over it, so a file appears whole or not at all; a symbolic
+ * link is followed and its target replaced, a device or FIFO written in
+ * place, and "-" is standard output.  The FILE* forms never close f. */
 int cnn_save(const cnn *net, const char *path, char *err);
 cnn *cnn_load(const char *path, char *err);
 int cnn_fsave(const cnn *net, FILE *f, char *err);

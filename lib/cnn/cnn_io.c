@@ -11,17 +11,16 @@
  * well-formed CRC does not stop the field checks.  Every number is
  * little-endian, written byte by byte. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "cnn_impl.h"
 #include "le.h"
+#include "outfile.h"
 
 static const unsigned char magic[8] = {0x89, 'C', 'N', 'N', '\r', '\n', 0x1a, '\n'};
 
@@ -165,63 +164,25 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 	return rc;
 }
 
-/* Create a new file beside path, named path.PID.K.tmp for the first free
- * K, with the mode open() gives (0666 less the umask).  Its descriptor, or
- * -1 with errno set. */
-static int create_beside(const char *path, char *tmp, size_t size)
-{
-	int fd = -1;
-	for (int k = 0; k < 1000 && fd < 0; k++) {
-		snprintf(tmp, size, "%s.%ld.%d.tmp", path, (long)getpid(), k);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	return fd;
-}
-
 int cnn_save(const cnn *net, const char *path, char *err)
 {
-	size_t size = strlen(path) + 40;
-	char *tmp = malloc(size);
-	if (!tmp) {
-		seterr(err, "%s: out of memory", path);
-		return -1;
-	}
-	int fd = create_beside(path, tmp, size);
-	if (fd < 0) {
-		seterr(err, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
+	char why[FK_OUT_ERRLEN];
+	fk_outfile o;
 
-	FILE *f = fdopen(fd, "wb");
-	char why[CNN_ERRLEN] = "";
-	int ok = f != NULL;
-	if (!ok) {
-		snprintf(why, sizeof why, "%s", strerror(errno));
-		close(fd);
+	if (fk_out_open(&o, path, why) != 0) {
+		seterr(err, "%s", why);
+		return -1;
 	}
-	if (ok && cnn_fsave(net, f, why) != 0)
-		ok = 0;
-	if (ok && fsync(fileno(f)) != 0) {
-		snprintf(why, sizeof why, "fsync failed: %s", strerror(errno));
-		ok = 0;
-	}
-	if (f && fclose(f) != 0 && ok) {
-		snprintf(why, sizeof why, "close failed: %s", strerror(errno));
-		ok = 0;
-	}
-	if (ok && rename(tmp, path) != 0) {
-		snprintf(why, sizeof why, "cannot rename %s to it: %s", tmp, strerror(errno));
-		ok = 0;
-	}
-	if (!ok) {
-		unlink(tmp);
+	if (cnn_fsave(net, o.f, why) != 0) {
 		seterr(err, "%s: %s", path, why);
+		fk_out_abort(&o);
+		return -1;
 	}
-	free(tmp);
-	return ok ? 0 : -1;
+	if (fk_out_commit(&o, why) != 0) {
+		seterr(err, "%s", why);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- decoding ---- */
