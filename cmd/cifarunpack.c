@@ -4,6 +4,7 @@
 
 #include "cifar.h"
 #include "image.h"
+#include "outfile.h"
 #include "prog.h"
 
 static const char usage[] =
@@ -11,7 +12,8 @@ static const char usage[] =
 	"  Read CIFAR-10 records of N x N images from the FILEs or standard input\n"
 	"  and write them as a PPM stream.\n"
 	"  -s N       image side (default 32)\n"
-	"  -l LABELS  also write each record's label to LABELS, one per line\n"
+	"  -l LABELS  also write each record's label to LABELS, one per line (not -:\n"
+	"             standard output carries the images)\n"
 	"  -h         this help\n";
 
 /* unpack one file; 0 or 1 (an error, already reported) */
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
 	const char *lpath = NULL;
 	int side = 32, ch, status = 0;
 	FILE *labels = NULL;
+	fk_outfile lout;
+	char err[FK_OUT_ERRLEN];
 	fk_image im;
 	unsigned char *rec;
 
@@ -82,14 +86,23 @@ int main(int argc, char **argv)
 		argc = 1;
 		argv = dash;
 	}
-	if (lpath && !(labels = fopen(lpath, "w")))
-		fk_die("%s: %s", lpath, strerror(errno));
+	if (lpath && !strcmp(lpath, "-")) {
+		fk_warn("-l -: standard output carries the images; name a file");
+		fk_usage(usage);
+	}
+	if (lpath) {
+		if (fk_out_open(&lout, lpath, err) != 0)
+			fk_die("%s", err);
+		labels = lout.f;
+	}
 	rec = fk_xmalloc(fk_cifar_recsize(side));
 	im.px = fk_xmalloc(3 * (size_t)side * side);
 	for (int i = 0; i < argc && !status; i++)
 		status = unpack(argv[i], side, labels, &im, rec);
-	if (labels && (ferror(labels) | fclose(labels))) {
-		fk_warn("%s: write error: %s", lpath, strerror(errno));
+	if (labels && status)
+		fk_out_abort(&lout);
+	else if (labels && fk_out_commit(&lout, err) != 0) {
+		fk_warn("%s", err);
 		status = 1;
 	}
 	free(im.px);

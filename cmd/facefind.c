@@ -11,6 +11,7 @@
 #include "cascade.h"
 #include "faces.h"
 #include "image.h"
+#include "outfile.h"
 #include "prog.h"
 
 #define CASCADES "/usr/share/opencv4/haarcascades/"
@@ -38,7 +39,7 @@ static const char usage[] =
 	"  --biggest     keep only the biggest face\n"
 	"  --center      print the centre \"x y\" of each face instead of its box\n"
 	"  -o OUT        write the photo with the faces outlined (PNG if OUT ends in\n"
-	"                .png, PPM otherwise)\n"
+	"                .png, PPM otherwise; - is standard output, with -q)\n"
 	"  -p MAXPIXELS  refuse bigger images (default 268435456)\n"
 	"  -T N          threads (default: every online CPU)\n";
 
@@ -129,6 +130,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		}
 	if (argc - optind > 1)
 		fk_usage(usage);
+	if (o->out && !strcmp(o->out, "-") && !o->quiet) {
+		fk_warn("-o -: standard output carries the boxes; add -q to have it carry the photo");
+		fk_usage(usage);
+	}
 	o->image = argc - optind == 1 ? argv[optind] : "-";
 	if (!eyes)
 		o->eyes = NULL;
@@ -169,84 +174,74 @@ static int ends_with(const char *s, const char *tail)
 	return n >= m && !strcasecmp(s + n - m, tail);
 }
 
-/* The outlined photos go to a temporary file beside OUT, through pnmtopng
- * for a .png name, renamed to OUT when all went well. */
+/* The outlined photos go to OUT (fk_out_open: a temporary file renamed
+ * over it, a device written in place, "-" standard output), through
+ * pnmtopng for a .png name. */
 struct outfile {
-	const char *name;
-	char *tmp;
-	FILE *f;
+	fk_outfile o;
+	FILE *f;   /* the PPM stream: o.f, or the pipe to pnmtopng */
 	pid_t pid; /* pnmtopng, or -1 */
 };
 
 static void out_open(struct outfile *w, const char *name)
 {
-	size_t len = strlen(name);
-	int fd;
+	char err[FK_OUT_ERRLEN];
 
-	w->name = name;
-	w->tmp = fk_xmalloc(len + 16);
 	w->pid = -1;
-	snprintf(w->tmp, len + 16, "%s.tmpXXXXXX", name);
-	if ((fd = mkstemp(w->tmp)) < 0)
-		fk_die("%s: cannot create a temporary file: %s", name, strerror(errno));
-	{	/* the mode a plain create would give, not mkstemp's 0600 */
-		mode_t um = umask(0);
-		umask(um);
-		fchmod(fd, 0666 & ~um);
-	}
+	if (fk_out_open(&w->o, name, err) != 0)
+		fk_die("%s", err);
+	w->f = w->o.f;
 	if (ends_with(name, ".png")) {
 		int p[2];
+		fflush(w->o.f);
 		if (pipe(p) || (w->pid = fork()) < 0) {
-			unlink(w->tmp);
+			fk_out_abort(&w->o);
 			fk_die("cannot run pnmtopng: %s", strerror(errno));
 		}
 		if (w->pid == 0) {
 			dup2(p[0], 0);
-			dup2(fd, 1);
+			dup2(fileno(w->o.f), 1);
 			close(p[0]);
 			close(p[1]);
-			close(fd);
 			execlp("pnmtopng", "pnmtopng", (char *)NULL);
 			fprintf(stderr, "facefind: cannot run pnmtopng: %s\n", strerror(errno));
 			_exit(127);
 		}
 		close(p[0]);
-		close(fd);
-		fd = p[1];
 		/* a pnmtopng that dies makes our writes fail, not kill us,
 		 * so out_close can remove the temporary file */
 		signal(SIGPIPE, SIG_IGN);
-	}
-	if (!(w->f = fdopen(fd, "wb"))) {
-		unlink(w->tmp);
-		fk_die("%s: %s", name, strerror(errno));
+		if (!(w->f = fdopen(p[1], "wb"))) {
+			fk_out_abort(&w->o);
+			fk_die("%s: %s", name, strerror(errno));
+		}
 	}
 }
 
 /* finish the file; ok = 0 (or a failure here) removes it and exits 1 */
 static void out_close(struct outfile *w, int ok)
 {
+	char err[FK_OUT_ERRLEN];
 	int status;
 
-	if (fclose(w->f) != 0 && ok) {
-		fk_warn("%s: %s", w->name, strerror(errno));
+	if (w->pid > 0 && fclose(w->f) != 0 && ok) {
+		fk_warn("%s: %s", w->o.name, strerror(errno));
 		ok = 0;
 	}
 	if (w->pid > 0 && (waitpid(w->pid, &status, 0) < 0 || !WIFEXITED(status)
 			   || WEXITSTATUS(status) != 0)) {
 		if (ok)
-			fk_warn("%s: pnmtopng failed", w->name);
+			fk_warn("%s: pnmtopng failed", w->o.name);
 		ok = 0;
 	}
-	if (ok && rename(w->tmp, w->name)) {
-		fk_warn("%s: %s", w->name, strerror(errno));
+	if (ok && fk_out_commit(&w->o, err) != 0) {
+		fk_warn("%s", err);
 		ok = 0;
 	}
 	if (!ok) {
-		unlink(w->tmp);
+		fk_out_abort(&w->o);
 		exit(1);
 	}
-	free(w->tmp);
 }
 
 /* "%.10g" of v rounded to places decimals, never "-0" */

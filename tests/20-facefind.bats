@@ -245,6 +245,37 @@ roll() {
 	assert_output --partial "nowhere/out.ppm"
 }
 
+@test "-o follows a link and keeps it, writes a FIFO or device in place, - with -q is stdout" {
+	ppmmake rgb:80/80/80 30 30 > p.ppm
+	echo old > target.ppm
+	ln -s target.ppm link.ppm
+	facefind -o link.ppm p.ppm
+	[ -L link.ppm ]
+	[ "$(pamfile target.ppm)" = "target.ppm:	PPM raw, 30 by 30  maxval 255" ]
+	mkfifo fifo
+	cat fifo > got.ppm &
+	facefind -o fifo p.ppm
+	wait $!
+	[ -p fifo ]
+	cmp got.ppm target.ppm
+	# a device: a link to it stays, and /dev/full itself stays a device
+	ln -s /dev/full full
+	run facefind -o full p.ppm
+	assert_failure 1
+	assert_output --partial "No space left on device"
+	[ -L full ]
+	run facefind -o /dev/full p.ppm
+	assert_failure 1
+	[ -c /dev/full ]
+	# -q: no face here, so exit 2, and the photo on standard output
+	run -2 bash -c 'facefind -q -o - p.ppm > out.ppm'
+	cmp out.ppm target.ppm
+	[ ! -e ./- ]
+	run -2 facefind -o - p.ppm
+	assert_output --partial "facefind: -o -: standard output carries the boxes; add -q"
+	[ -z "$(ls | grep tmp)" ]
+}
+
 @test "a full disk on standard output: exit 1" {
 	skip_without_data
 	run bash -c 'facefind "$1" > /dev/full' sh "$D/2008_004176.jpg"

@@ -118,6 +118,30 @@ setup() {
 	assert_output --partial "/dev/full"
 }
 
+@test "-l: the labels file appears whole, a link stays a link, a FIFO is written in place, - is refused" {
+	ppmmake red 32 32 | cifarpack 3 > rec.bin
+	echo old > target
+	ln -s target link
+	cifarunpack -l link rec.bin > /dev/null
+	[ -L link ]
+	[ "$(cat target)" = 3 ]
+	mkfifo fifo
+	cat fifo > got &
+	cifarunpack -l fifo rec.bin > /dev/null
+	wait $!
+	[ -p fifo ]
+	[ "$(cat got)" = 3 ]
+	# a short file: no labels file at all
+	printf 'x' >> rec.bin
+	run cifarunpack -l new rec.bin
+	assert_failure 1
+	[ ! -e new ]
+	run cifarunpack -l - rec.bin
+	assert_failure 2
+	assert_output --partial "cifarunpack: -l -: standard output carries the images"
+	[ -z "$(ls | grep tmp)" ]
+}
+
 @test "-h prints the usage and succeeds; a bad option is a usage error" {
 	run cifarpack -h
 	assert_success
