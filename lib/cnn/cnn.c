@@ -54,7 +54,7 @@ struct cnn {
 	float *st, *st_ema;	/* state (ns), its moving average */
 	float *bst;		/* the layers' batch statistics (nbs) */
 	char **names;
-	char *prep;
+	char *prep, *settings;
 	/* work buffers, for up to cap images in up to nparts chunks */
 	int cap, nparts, nws;
 	float **act, **aux;	/* per layer: output, kept state */
@@ -425,7 +425,7 @@ void cnn_free(cnn *net)
 	for (int i = 0; net->names && i < net->nclass; i++)
 		free(net->names[i]);
 	free(net->names);
-	free(net->prep), free(net->spec);
+	free(net->prep), free(net->settings), free(net->spec);
 	free(net->p), free(net->g), free(net->ema);
 	free(net->st), free(net->st_ema), free(net->bst);
 	free(net);
@@ -964,6 +964,24 @@ int cnn_set_prep(cnn *net, const char *prep, char *err)
 const char *cnn_prep(const cnn *net)
 {
 	return net->prep ? net->prep : "";
+}
+
+int cnn_set_train_settings(cnn *net, const char *text, char *err)
+{
+	char *copy = strdup(text ? text : "");
+
+	if (!copy) {
+		snprintf(err, CNN_ERRLEN, "out of memory");
+		return -1;
+	}
+	free(net->settings);
+	net->settings = copy;
+	return 0;
+}
+
+const char *cnn_train_settings(const cnn *net)
+{
+	return net->settings ? net->settings : "";
 }
 
 /* --- cnn_impl.h */

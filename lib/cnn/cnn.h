@@ -55,6 +55,13 @@ const char *cnn_class_name(const cnn *net, int i);
 int cnn_set_prep(cnn *net, const char *prep, char *err);
 const char *cnn_prep(const cnn *net);
 
+/* the training settings, another opaque string stored and returned
+ * unchanged: key=value words, so that a resumed run can be checked
+ * against them (facetrain writes e.g. "lr=0.1 decay=0.1 decay_steps=1000
+ * batch=128 wd=0.004 ema=0.9999 seed=1"); "" until set */
+int cnn_set_train_settings(cnn *net, const char *text, char *err);
+const char *cnn_train_settings(const cnn *net);
+
 /* One SGD step on n images x (n*c*h*w floats) with labels y[n] in
  * [0, nclass).  Updates the weights and their moving average, advances the
  * step count; *loss gets the batch's mean cross-entropy plus weight decay.

@@ -1,7 +1,9 @@
 /* cnn_io.c — the model file (cnnmodel(5)): save and load a network with its
- * class names, preprocessing settings, raw and averaged weights, raw and
- * averaged state (batch norm's running statistics) and training step.
- * Version 2 is version 1 with the state after the weights; both load.
+ * class names, preprocessing and training settings, raw and averaged
+ * weights, raw and averaged state (batch norm's running statistics) and
+ * training step.  Version 2 is version 1 with the state after the weights,
+ * version 3 is version 2 with the training settings after the
+ * preprocessing string; all three load.
  *
  * The whole file is built in memory and written at once; a reader takes
  * the whole file in (its length is in the header, and the buffer only
@@ -25,7 +27,7 @@
 static const unsigned char magic[8] = {0x89, 'C', 'N', 'N', '\r', '\n', 0x1a, '\n'};
 
 enum {
-	VERSION = 2,
+	VERSION = 3,
 	HEADLEN = 20,          /* magic, version, file length */
 	OPT_SGD = 0,           /* plain SGD: the step count is its whole state */
 	MAX_DIM = 65536,       /* c, h, w each */
@@ -99,6 +101,7 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 	const float *st_ema = cnn__state(mut, 1, &ns_ema);
 	int c, h, w, ncl = cnn_nclass(net);
 	const char *spec = nz(cnn_spec(net)), *prep = nz(cnn_prep(net));
+	const char *settings = nz(cnn_train_settings(net));
 	int nnames = cnn_class_name(net, 0) ? ncl : 0;
 	long step = cnn_step_count(net);
 
@@ -109,12 +112,13 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 		       np, np_ema, cnn_nparams(net), step);
 		return -1;
 	}
-	if (strlen(spec) > MAX_SPEC || strlen(prep) > MAX_SPEC) {
-		seterr(err, "spec (%zu bytes) or preprocessing string (%zu bytes) longer than %d bytes",
-		       strlen(spec), strlen(prep), MAX_SPEC);
+	if (strlen(spec) > MAX_SPEC || strlen(prep) > MAX_SPEC || strlen(settings) > MAX_SPEC) {
+		seterr(err, "spec (%zu bytes), preprocessing (%zu) or training settings (%zu) longer than %d bytes",
+		       strlen(spec), strlen(prep), strlen(settings), MAX_SPEC);
 		return -1;
 	}
-	size_t len = HEADLEN + 4 * 4 + 8 + 8 + 4 + strlen(spec) + 4 + strlen(prep) + 4;
+	size_t len = HEADLEN + 4 * 4 + 8 + 8 + 4 + strlen(spec) + 4 + strlen(prep) +
+		     4 + strlen(settings) + 4;
 	for (int i = 0; i < nnames; i++) {
 		size_t nl = strlen(nz(cnn_class_name(net, i)));
 		if (nl > MAX_NAME) {
@@ -142,6 +146,7 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 	put_u64(&b, (uint64_t)step);
 	put_str(&b, spec);
 	put_str(&b, prep);
+	put_str(&b, settings);
 	put_u32(&b, (uint32_t)nnames);
 	for (int i = 0; i < nnames; i++)
 		put_str(&b, nz(cnn_class_name(net, i)));
@@ -315,13 +320,14 @@ static unsigned char *slurp(FILE *f, const unsigned char *head, size_t n,
 typedef struct {
 	uint32_t version, c, h, w, nclass, nnames, opt;
 	uint64_t seed, step, nstate, nparams;
-	char *spec, *prep, **names;
+	char *spec, *prep, *settings, **names;
 } header;
 
 static void header_free(header *hd)
 {
 	free(hd->spec);
 	free(hd->prep);
+	free(hd->settings);
 	if (hd->names)
 		for (uint32_t i = 0; i < hd->nnames; i++)
 			free(hd->names[i]);
@@ -351,6 +357,7 @@ static int get_header(rd *r, header *hd)
 	}
 	if (get_str(r, &hd->spec, MAX_SPEC, "network spec") ||
 	    get_str(r, &hd->prep, MAX_SPEC, "preprocessing string") ||
+	    (hd->version >= 3 && get_str(r, &hd->settings, MAX_SPEC, "training settings")) ||
 	    get_u32(r, &hd->nnames, "class name count"))
 		return -1;
 	if (hd->nnames != 0 && hd->nnames != hd->nclass) {
@@ -481,6 +488,11 @@ cnn *cnn_fload(FILE *f, char *err)
 	}
 	if (hd.prep[0] && cnn_set_prep(net, hd.prep, why) != 0) {
 		seterr(err, "preprocessing string: %s", why);
+		goto fail;
+	}
+	if (hd.settings && hd.settings[0] &&
+	    cnn_set_train_settings(net, hd.settings, why) != 0) {
+		seterr(err, "training settings: %s", why);
 		goto fail;
 	}
 	header_free(&hd);

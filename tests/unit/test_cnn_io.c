@@ -149,7 +149,7 @@ static void fix_crc(unsigned char *b, size_t n)
 
 /* offsets of the variable fields in a saved small model */
 typedef struct {
-	size_t spec, prep, names, opt, nstate, nparams, raw, ema, nst, st, st_ema, crc;
+	size_t spec, prep, settings, names, opt, nstate, nparams, raw, ema, nst, st, st_ema, crc;
 } layout;
 
 static layout find_layout(const unsigned char *b)
@@ -157,7 +157,9 @@ static layout find_layout(const unsigned char *b)
 	layout l;
 	l.spec = 52;
 	l.prep = l.spec + 4 + le32(b + l.spec);
-	l.names = l.prep + 4 + le32(b + l.prep);
+	/* version 3 has the training settings after the prep string */
+	l.settings = l.prep + 4 + le32(b + l.prep);
+	l.names = le32(b + 8) >= 3 ? l.settings + 4 + le32(b + l.settings) : l.settings;
 	size_t at = l.names + 4;
 	for (uint32_t i = 0; i < le32(b + l.names); i++)
 		at += 4 + le32(b + at);
@@ -203,6 +205,7 @@ static void test_round_trip(void)
 	char *names[NCL] = {"alice", "bob", "carol with spaces"};
 	ok(cnn_set_class_names(a, names, NCL, err) == 0, "set class names");
 	ok(cnn_set_prep(a, "stored=40 crop=32 std=1", err) == 0, "set prep");
+	ok(cnn_set_train_settings(a, "lr=0.1 batch=8", err) == 0, "set training settings");
 	train(a, &o, 3);
 
 	ok(cnn_save(a, path("a.bin"), err) == 0, "save: %s", err);
@@ -224,6 +227,8 @@ static void test_round_trip(void)
 	ok(names_ok, "class names");
 	ok(cnn_prep(b) && strcmp(cnn_prep(b), "stored=40 crop=32 std=1") == 0, "prep \"%s\"",
 	   cnn_prep(b) ? cnn_prep(b) : "(null)");
+	ok(!strcmp(cnn_train_settings(b), "lr=0.1 batch=8"), "training settings \"%s\"",
+	   cnn_train_settings(b));
 	ok(same_blob(a, b, 0), "raw weights identical");
 	ok(same_blob(a, b, 1), "averaged weights identical");
 	ok(same_predictions(a, b, 0), "identical raw predictions");
@@ -233,8 +238,8 @@ static void test_round_trip(void)
 	cnn *bare = small_net(7);
 	ok(cnn_save(bare, path("bare.bin"), err) == 0, "save a bare model");
 	cnn *bare2 = cnn_load(path("bare.bin"), err);
-	ok(bare2 && !cnn_class_name(bare2, 0) && (!cnn_prep(bare2) || !*cnn_prep(bare2)),
-	   "no names, no prep after loading a bare model");
+	ok(bare2 && !cnn_class_name(bare2, 0) && (!cnn_prep(bare2) || !*cnn_prep(bare2)) &&
+	   !*cnn_train_settings(bare2), "no names, no prep, no settings after loading a bare model");
 	ok(bare2 && same_blob(bare, bare2, 0) && same_blob(bare, bare2, 1), "bare model's weights identical");
 	cnn_free(bare);
 	cnn_free(bare2);
@@ -319,13 +324,14 @@ static void test_layout(void)
 	char *names[NCL] = {"x", "yy", "zzz"};
 	cnn_set_class_names(a, names, NCL, err);
 	cnn_set_prep(a, "p=1", err);
+	cnn_set_train_settings(a, "s=22", err);
 	cnn__set_step(a, 0x100000002L);
 	ok(cnn_save(a, path("layout.bin"), err) == 0, "save for the layout check");
 	size_t n;
 	unsigned char *b = slurp(path("layout.bin"), &n);
 	static const unsigned char mg[8] = {0x89, 'C', 'N', 'N', 0x0d, 0x0a, 0x1a, 0x0a};
 	ok(memcmp(b, mg, 8) == 0, "bytes 0-7: magic 89 43 4e 4e 0d 0a 1a 0a");
-	ok(le32(b + 8) == 2, "bytes 8-11: version %u", le32(b + 8));
+	ok(le32(b + 8) == 3, "bytes 8-11: version %u", le32(b + 8));
 	ok(le64(b + 12) == n, "bytes 12-19: file length %llu (file has %zu)", (unsigned long long)le64(b + 12), n);
 	ok(le32(b + 20) == C && le32(b + 24) == H && le32(b + 28) == W, "bytes 20-31: shape %ux%ux%u",
 	   le32(b + 20), le32(b + 24), le32(b + 28));
@@ -338,6 +344,8 @@ static void test_layout(void)
 	ok(sl == strlen(cnn_spec(a)) && memcmp(b + l.spec + 4, cnn_spec(a), sl) == 0,
 	   "spec: length %zu then the text, no NUL", sl);
 	ok(le32(b + l.prep) == 3 && memcmp(b + l.prep + 4, "p=1", 3) == 0, "prep: length 3, \"p=1\"");
+	ok(le32(b + l.settings) == 4 && memcmp(b + l.settings + 4, "s=22", 4) == 0,
+	   "training settings: length 4, \"s=22\"");
 	ok(le32(b + l.names) == NCL && le32(b + l.names + 4) == 1 && b[l.names + 8] == 'x' &&
 	   le32(b + l.names + 9) == 2 && memcmp(b + l.names + 13, "yy", 2) == 0,
 	   "class names: count, then length and bytes each");
@@ -372,6 +380,36 @@ static void test_layout(void)
 	cnn_free(a);
 }
 
+/* a saved file (version 3) with empty training settings made version 2
+ * by taking the settings string out; *n shrinks by its 4 bytes */
+static void drop_settings(unsigned char *v, size_t *n)
+{
+	layout l = find_layout(v);
+	memmove(v + l.settings, v + l.settings + 4, *n - l.settings - 4);
+	*n -= 4;
+	set32(v + 8, 2);
+	set64(v + 12, *n);
+	fix_crc(v, *n);
+}
+
+/* a version 2 file (no training settings) still loads, with none */
+static void test_version2(void)
+{
+	cnn *a = small_net(11);
+	size_t n;
+	ok(cnn_save(a, path("v2.bin"), err) == 0, "save a model without training settings");
+	unsigned char *v = slurp(path("v2.bin"), &n);
+	layout l = find_layout(v);
+	ok(le32(v + l.settings) == 0, "its settings string is empty");
+	drop_settings(v, &n);
+	cnn *a2 = load_bytes(v, n);
+	ok(a2 && same_blob(a, a2, 0) && same_blob(a, a2, 1) && !*cnn_train_settings(a2),
+	   "a version 2 file loads, with no training settings: %s", a2 ? "" : err);
+	cnn_free(a2);
+	cnn_free(a);
+	free(v);
+}
+
 /* a version 1 file (made from a version 2 one by taking out the state
  * count, which is 0 without batch norm) still loads; one whose spec needs
  * state is refused */
@@ -382,6 +420,7 @@ static void test_version1(void)
 	ok(a && cnn_save(a, path("v1.bin"), err) == 0 && cnn_save(b, path("v1bn.bin"), err) == 0,
 	   "save models to turn into version 1");
 	unsigned char *v = slurp(path("v1.bin"), &n);
+	drop_settings(v, &n);
 	layout l = find_layout(v);
 	ok(le64(v + l.nst) == 0 && l.crc == l.nst + 8, "no batch norm: a state count of 0 and no state");
 	memmove(v + l.nst, v + l.nst + 8, 4);
@@ -393,6 +432,7 @@ static void test_version1(void)
 	   "a version 1 file loads, the same network: %s", a1 ? "" : err);
 	free(v);
 	v = slurp(path("v1bn.bin"), &n);
+	drop_settings(v, &n);
 	l = find_layout(v);
 	memmove(v + l.nst, v + l.crc, 4);
 	set32(v + 8, 1);
@@ -454,9 +494,9 @@ static void test_corrupt(void)
 	memcpy(b, "P6\n32 32", 8);
 	refused(b, n, "bad magic 50 36 0a", "a PPM header");
 	memcpy(b, good, n);
-	set32(b + 8, 3);
+	set32(b + 8, 4);
 	fix_crc(b, n);
-	refused(b, n, "unsupported format version 3", "version 3");
+	refused(b, n, "unsupported format version 4", "version 4");
 	memcpy(b, good, n);
 	set64(b + l.nst, 7);
 	fix_crc(b, n);
@@ -488,6 +528,7 @@ static void test_corrupt(void)
 		{52, 32, 0xffffffffu, "network spec", "spec length 2^32-1"},
 		{52, 32, 5000, "network spec", "spec length past the end"},
 		{l.prep, 32, 1u << 20, "preprocessing string", "prep length 2^20"},
+		{l.settings, 32, 1u << 20, "training settings", "settings length 2^20"},
 		{l.names, 32, 1, "1 class names for 3 classes", "one name for three classes"},
 		{l.names + 4, 32, 1u << 20, "class name", "name length 2^20"},
 		{l.opt, 32, 1, "unsupported optimiser 1", "optimiser 1"},
@@ -609,6 +650,7 @@ int main(void)
 	test_layout();
 	test_corrupt();
 	test_version1();
+	test_version2();
 	test_failed_saves();
 	remove_tree(dir);
 	return done_testing();
