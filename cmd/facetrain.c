@@ -8,6 +8,7 @@
 #include "cifar.h"
 #include "cnn.h"
 #include "model.h"
+#include "outfile.h"
 #include "prep.h"
 #include "prog.h"
 
@@ -37,6 +38,8 @@ static const char usage[] =
 	"  -w DECAY    L2 weight decay on the fully connected layers (0.004)\n"
 	"  -a DECAY    moving-average decay of the weights (0.9999)\n"
 	"  -S SEED     seed of the weights, the shuffles and the distortions (1)\n"
+	"  -f          resume even if -r, -d, -e, -b, -w, -a or -S differ from the\n"
+	"              settings MODEL was trained with\n"
 	"  -T THREADS  threads (default: every online CPU)\n"
 	"  -t TEST     records whose accuracy is measured every -i steps\n"
 	"  -i N        report (and log, and test) every N steps (100)\n"
@@ -48,6 +51,7 @@ typedef struct {
 	const char *model, *labels, *spec, *test, *log;
 	long steps, interval, ckpt;
 	uint64_t seed;
+	int force;
 	double epochs;
 	fk_prep prep;
 	cnn_train_opts opt;
@@ -58,6 +62,33 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+/* the model's lock, let go (and its file removed) however we exit */
+static const char *locked_model;
+static int lock_fd = -1;
+
+static void unlock_model(void)
+{
+	if (lock_fd >= 0)
+		fk_out_unlock(lock_fd, locked_model);
+	lock_fd = -1;
+}
+
+static void lock_model(const char *model)
+{
+	char err[FK_OUT_ERRLEN];
+	int n;
+
+	if ((lock_fd = fk_out_lock(model, err)) < 0)
+		fk_die("%s", err);
+	locked_model = model;
+	atexit(unlock_model);
+	/* holding the lock, no one else writes the model: what a killed
+	 * run's checkpoint left is ours to remove */
+	if ((n = fk_out_sweep(model)) > 0)
+		fk_warn("%s: removed %d temporary file%s left by a killed run", model, n,
+			n == 1 ? "" : "s");
 }
 
 static double now(void)
@@ -119,29 +150,100 @@ static void save(const cnn *net, const char *path)
 	char err[CNN_ERRLEN];
 
 	if (cnn_save(net, path, err) < 0)
-		fk_die("%s: checkpoint not written: %s", path, err);
+		fk_die("checkpoint not written: %s", err);
+}
+
+/* The settings a resumed run must share with the model's, as key=value
+ * words the model keeps (cnn_set_train_settings); the thread count and
+ * the step count are not among them.  Each key's option, for messages. */
+static const struct {
+	const char *key, *option;
+} setting_option[] = {
+	{"lr", "-r"}, {"decay", "-d"},
+	{"decay_steps", "-e, with -b and the record count"},
+	{"batch", "-b"}, {"wd", "-w"}, {"ema", "-a"}, {"seed", "-S"},
+};
+
+static void format_settings(const options *o, char *buf, size_t n)
+{
+	snprintf(buf, n, "lr=%.7g decay=%.7g decay_steps=%ld batch=%d wd=%.7g ema=%.7g seed=%llu",
+		 o->opt.lr, o->opt.lr_decay, o->opt.decay_steps, o->opt.batch,
+		 o->opt.weight_decay, o->opt.ema_decay, (unsigned long long)o->seed);
+}
+
+/* the value of key in key=value words, copied to val (of n bytes); 0 if
+ * the key is not there */
+static int setting(const char *text, const char *key, char *val, size_t n)
+{
+	size_t k = strlen(key);
+
+	for (const char *w = text; *w; w += strcspn(w, " "), w += strspn(w, " ")) {
+		size_t len = strcspn(w, " ");
+		if (len > k && !strncmp(w, key, k) && w[k] == '=') {
+			snprintf(val, n, "%.*s", (int)(len - k - 1), w + k + 1);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* what differs between the model's settings and this run's, as
+ * "lr=0.1, not 0.05 (-r); ..." in diff, or "" if nothing does.  A key
+ * the model lacks (an older facetrain wrote it) is not compared; one this
+ * facetrain does not know is a difference. */
+static void settings_diff(const char *old, const char *now, char *diff, size_t n)
+{
+	char a[64], b[64], key[64];
+	size_t at = 0;
+
+	diff[0] = 0;
+	for (const char *w = old; *w; w += strcspn(w, " "), w += strspn(w, " ")) {
+		size_t klen = strcspn(w, "= ");
+		const char *opt = "";
+		snprintf(key, sizeof key, "%.*s", (int)klen, w);
+		if (w[klen] != '=' || !setting(old, key, a, sizeof a))
+			continue;
+		for (size_t i = 0; i < sizeof setting_option / sizeof setting_option[0]; i++)
+			if (!strcmp(key, setting_option[i].key))
+				opt = setting_option[i].option;
+		if (!setting(now, key, b, sizeof b))
+			snprintf(b, sizeof b, "unknown to this facetrain");
+		else if (!strcmp(a, b))
+			continue;
+		at += (size_t)snprintf(diff + at, at < n ? n - at : 0, "%s%s=%s, not %s%s%s%s",
+				       at ? "; " : "", key, a, b, *opt ? " (" : "", opt,
+				       *opt ? ")" : "");
+		if (at >= n)
+			break;
+	}
 }
 
 /* the network to train: the checkpoint if there is one, else a new one */
 static cnn *start(const options *o, char **names, int nclass)
 {
-	char err[CNN_ERRLEN], prep[FK_PREP_LEN];
+	char err[CNN_ERRLEN], prep[FK_PREP_LEN], settings[512], diff[1024];
 	struct stat st;
 	int crop = o->prep.crop;
 	cnn *fresh, *net;
+	fk_outfile probe;
 
 	fk_prep_format(&o->prep, prep);
+	format_settings(o, settings, sizeof settings);
 	fresh = cnn_new(o->spec, 3, crop, crop, nclass, o->seed, err);
 	if (!fresh)
 		fk_die("network spec: %s", err);
 	if (stat(o->model, &st) != 0) {
 		if (cnn_set_class_names(fresh, names, nclass, err) < 0 ||
-		    cnn_set_prep(fresh, prep, err) < 0)
+		    cnn_set_prep(fresh, prep, err) < 0 ||
+		    cnn_set_train_settings(fresh, settings, err) < 0)
 			fk_die("%s", err);
 		/* a first checkpoint: MODEL is writable, and always loadable */
 		save(fresh, o->model);
 		return fresh;
 	}
+	if (!S_ISREG(st.st_mode))
+		fk_die("%s: not a regular file (facetrain reads its model back to resume)",
+		       o->model);
 	net = cnn_load(o->model, err);
 	if (!net)
 		fk_die("%s: cannot resume from it: %s (remove it to start afresh)",
@@ -155,6 +257,19 @@ static cnn *start(const options *o, char **names, int nclass)
 	if (!same_prep(net, prep))
 		fk_die("%s: cannot resume: it was trained with \"%s\", not \"%s\"",
 		       o->model, cnn_prep(net) ? cnn_prep(net) : "", prep);
+	settings_diff(cnn_train_settings(net), settings, diff, sizeof diff);
+	if (*diff && !o->force)
+		fk_die("%s: cannot resume: it was trained with %s; -f resumes anyway", o->model,
+		       diff);
+	if (*diff)
+		fk_warn("%s: resuming with other settings (-f): it was trained with %s", o->model,
+			diff);
+	if (cnn_set_train_settings(net, settings, err) < 0)
+		fk_die("%s", err);
+	/* the checkpoints to come can be written: found now, not after the run */
+	if (fk_out_open(&probe, o->model, err) < 0)
+		fk_die("cannot resume: %s", err);
+	fk_out_abort(&probe);
 	cnn_free(fresh);
 	return net;
 }
@@ -283,8 +398,13 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 			fprintf(log, "%ld\t%.6g\t%.6g\t%.3f", done, lsum / nsum, lr, t);
 			if (test)
 				fprintf(log, "\t%.6f", accv);
-			if (fputc('\n', log) == EOF || fflush(log) != 0)
-				fk_die("%s: write error: %s", o->log, strerror(errno));
+			if (fputc('\n', log) == EOF || fflush(log) != 0) {
+				int e = errno;
+				save(net, o->model);
+				end_line(&m);
+				fk_die("%s: write error: %s; checkpoint saved to %s at step %ld",
+				       o->log, strerror(e), o->model, done);
+			}
 		}
 		if (keep)
 			lsum = nsum = 0;
@@ -293,7 +413,8 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 	end_line(&m);
 	if (stop_signal)
 		fk_warn("%s at step %ld: checkpoint saved to %s; run the same command to resume",
-			stop_signal == SIGINT ? "interrupted" : "terminated",
+			stop_signal == SIGINT ? "interrupted" :
+			stop_signal == SIGHUP ? "hung up" : "terminated",
 			cnn_step_count(net), o->model);
 	free(x);
 	free(y);
@@ -431,7 +552,7 @@ int main(int argc, char **argv)
 	fk_pool_set_threads(fk_online_cpus());
 	cnn_train_defaults(&o.opt);
 	fk_prep_defaults(&o.prep, 32);
-	while ((ch = getopt(argc, argv, "o:l:n:N:s:c:m:FB:C:Zb:r:d:e:w:a:S:T:t:i:k:L:h")) != -1) {
+	while ((ch = getopt(argc, argv, "o:l:n:N:s:c:m:FB:C:Zb:r:d:e:w:a:S:fT:t:i:k:L:h")) != -1) {
 		switch (ch) {
 		case 'o': o.model = optarg; break;
 		case 'l': o.labels = optarg; break;
@@ -451,6 +572,7 @@ int main(int argc, char **argv)
 		case 'w': o.opt.weight_decay = (float)fk_num_arg("-w", optarg, 0, 1e6, usage); break;
 		case 'a': o.opt.ema_decay = (float)fk_num_arg("-a", optarg, 0, 1, usage); break;
 		case 'S': o.seed = (uint64_t)fk_int_arg("-S", optarg, 0, 0x7fffffffffffffffL, usage); break;
+		case 'f': o.force = 1; break;
 		case 'T': fk_pool_set_threads((int)fk_int_arg("-T", optarg, 1, FK_POOL_MAX, usage)); break;
 		case 't': o.test = optarg; break;
 		case 'i': o.interval = fk_int_arg("-i", optarg, 1, 1L << 40, usage); break;
@@ -464,6 +586,10 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (!o.model || argc < 1) {
 		fk_warn("%s", !o.model ? "-o MODEL is required" : "no RECORDS file given");
+		fk_usage(usage);
+	}
+	if (!strcmp(o.model, "-")) {
+		fk_warn("-o -: the model is read back to resume and rewritten at each checkpoint; name a file");
 		fk_usage(usage);
 	}
 	if (!o.labels && !(o.labels = found = beside(argv[0], "labels.txt"))) {
@@ -490,6 +616,17 @@ int main(int argc, char **argv)
 	o.opt.decay_steps = (long)(o.epochs * recs.count / o.opt.batch);
 	if (o.epochs > 0 && o.opt.decay_steps < 1)
 		o.opt.decay_steps = 1;
+	/* a signal stops training at the end of a step, with a checkpoint;
+	 * a reader of our messages that goes away does not stop it */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	lock_model(o.model);
 	net = start(&o, names, nclass);
 	if (cnn_step_count(net) >= o.steps) {
 		fk_warn("%s has taken %ld steps already (-n %ld): nothing to do", o.model,
@@ -498,11 +635,6 @@ int main(int argc, char **argv)
 		if (cnn_step_count(net) > 0)
 			fk_warn("resuming %s at step %ld", o.model, cnn_step_count(net));
 		log = open_log(&o);
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
 		train(net, &o, &recs, o.test ? &test : NULL, log);
 		if (log && (ferror(log) | fclose(log)))
 			fk_die("%s: write error: %s", o.log, strerror(errno));
@@ -513,5 +645,5 @@ int main(int argc, char **argv)
 		fk_records_close(&test);
 	fk_labels_free(names, nclass);
 	free(found);
-	return 0;
+	return stop_signal ? 128 + stop_signal : 0;
 }

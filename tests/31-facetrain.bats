@@ -95,20 +95,23 @@ wait_rows() {
 	assert_output --regexp "m.bin has taken [0-9]+ steps already"
 }
 
-@test "SIGINT and SIGTERM save a checkpoint and exit 0" {
+@test "SIGINT, SIGTERM and SIGHUP save a checkpoint and exit 130, 143 and 129" {
 	skip_without_data
-	for sig in INT TERM; do
+	for sig in INT TERM HUP; do
 		rm -f m.bin log
 		facetrain -l "$d/labels.txt" -N "$TINY" -b 16 -r 0.02 -o m.bin \
 			-n 1000000 -k 1000000 -i 2 -L log "$d/train.bin" 2> err 3>&- &
 		pid=$!
 		wait_rows log 2 || { kill -9 $pid; false; }
 		kill -$sig $pid
-		wait $pid
+		status=0
+		wait $pid || status=$?
+		[ $status -eq $((128 + $(kill -l $sig))) ]
 		step=$(sed -n 's/.* at step \([0-9]*\): checkpoint saved to m.bin.*/\1/p' err)
 		[ -n "$step" ]
 		[ $sig = INT ] && grep -q "interrupted at step" err
 		[ $sig = TERM ] && grep -q "terminated at step" err
+		[ $sig = HUP ] && grep -q "hung up at step" err
 		run tiny -o m.bin -n 1
 		assert_output --partial "m.bin has taken $step steps already"
 	done
@@ -118,7 +121,7 @@ wait_rows() {
 	skip_without_data
 	tiny -o m.bin -n 4 2> /dev/null
 	cp m.bin good.bin
-	run tiny -o m.bin -n 50 -r 1e30
+	run tiny -o m.bin -n 50 -r 1e30 -f
 	assert_failure 1
 	assert_output --partial "not finite"
 	assert_output --partial "m.bin keeps the last good checkpoint (step 4)"
@@ -210,7 +213,120 @@ wait_rows() {
 	ppmmake red 32 32 | cifarpack 1 > one.bin
 	run facetrain -o no/such/dir/m.bin -l labels.txt -N 'fc N' -n 1000000 one.bin
 	assert_failure 1
-	assert_output --partial "checkpoint not written"
+	assert_output --partial "no/such/dir/m.bin: cannot create the lock file"
+}
+
+# one_record: labels.txt and one.bin, a record to train 'fc N' on in no time
+one_record() {
+	printf 'a\nb\n' > labels.txt
+	ppmmake red 32 32 | cifarpack 1 > one.bin
+}
+
+@test "a resume into a folder that has become read-only fails before training" {
+	one_record
+	mkdir d
+	facetrain -o d/m.bin -l labels.txt -N 'fc N' -n 2 one.bin 2> /dev/null
+	again=(facetrain -o d/m.bin -l labels.txt -N 'fc N' -n 50 -i 10 one.bin)
+	if [ "$(id -u)" = 0 ]; then
+		unshare -m true 2> /dev/null || skip "root cannot make a read-only folder here"
+		run unshare -m sh -c 'mount --bind -o ro d d && exec "$@"' sh "${again[@]}"
+	else
+		chmod 555 d
+		run "${again[@]}"
+		chmod 755 d
+	fi
+	assert_failure 1
+	assert_output --regexp "d/m.bin: .*(Read-only file system|Permission denied)"
+	refute_output --partial "step 10/50"
+}
+
+@test "a link to the model stays a link; -o - and a device are refused" {
+	one_record
+	ln -s real.bin link.bin
+	facetrain -o link.bin -l labels.txt -N 'fc N' -n 2 one.bin 2> /dev/null
+	[ -L link.bin ]
+	run facetrain -o link.bin -l labels.txt -N 'fc N' -n 4 one.bin
+	assert_success
+	assert_output --partial "resuming link.bin at step 2"
+	[ -L link.bin ]
+	run faceeval real.bin one.bin
+	assert_success
+	run facetrain -o - -l labels.txt -N 'fc N' -n 2 one.bin
+	assert_failure 2
+	assert_output --partial "facetrain: -o -: the model is read back to resume"
+	[ ! -e ./- ]
+	run facetrain -o /dev/null -l labels.txt -N 'fc N' -n 2 one.bin
+	assert_failure 1
+	assert_output --partial "/dev/null: not a regular file"
+	[ -c /dev/null ]
+}
+
+@test "a reader of its messages that goes away does not stop it: SIGPIPE is ignored" {
+	one_record
+	facetrain -o m.bin -l labels.txt -N 'fc N' -b 1 -n 200 -i 1 one.bin 2>&1 | head -n 1
+	[ "${PIPESTATUS[0]}" -eq 0 ]
+	run facetrain -o m.bin -l labels.txt -N 'fc N' -b 1 -n 200 one.bin
+	assert_output --partial "m.bin has taken 200 steps already"
+}
+
+@test "a resume with another rate, batch, schedule or seed is refused, naming it, unless -f" {
+	one_record
+	train=(facetrain -o m.bin -l labels.txt -N 'fc N' -b 1 -r 0.1)
+	"${train[@]}" -n 2 one.bin 2> /dev/null
+	cp m.bin keep.bin
+	for change in "-r 0.05|lr=0.1, not 0.05 (-r)" \
+		"-b 2|decay_steps=350, not 175 (-e, with -b and the record count); batch=1, not 2 (-b)" \
+		"-S 7|seed=1, not 7 (-S)" "-e 1|decay_steps=350, not 1 (-e, with -b and the record count)" \
+		"-d 0.5|decay=0.1, not 0.5 (-d)" "-w 0|wd=0.004, not 0 (-w)" "-a 0.5|ema=0.9999, not 0.5 (-a)"; do
+		run "${train[@]}" -n 4 ${change%|*} one.bin
+		assert_failure 1
+		assert_output --partial "m.bin: cannot resume: it was trained with ${change#*|}; -f resumes anyway"
+		cmp m.bin keep.bin
+	done
+	# two at once, both named
+	run "${train[@]}" -n 4 -r 0.05 -S 7 one.bin
+	assert_output --partial "lr=0.1, not 0.05 (-r); seed=1, not 7 (-S)"
+	# the thread count may change freely
+	run "${train[@]}" -n 3 -T 2 one.bin
+	assert_success
+	# -f resumes, and the new settings are the model's from then on
+	run "${train[@]}" -n 4 -r 0.05 -f one.bin
+	assert_success
+	assert_output --partial "resuming with other settings (-f): it was trained with lr=0.1, not 0.05 (-r)"
+	run "${train[@]}" -n 5 -r 0.05 one.bin
+	assert_success
+	assert_output --partial "resuming m.bin at step 4"
+}
+
+@test "a second writer on the same model is refused; readers keep working during checkpoints" {
+	one_record
+	facetrain -o m.bin -l labels.txt -N 'fc N' -b 1 -n 1000000 -k 1 -i 1 -L log one.bin 2> /dev/null 3>&- &
+	pid=$!
+	wait_rows log 2 || { kill -9 $pid; false; }
+	run facetrain -o m.bin -l labels.txt -N 'fc N' -b 1 -n 1000000 one.bin
+	ln -s m.bin link.bin
+	run2=$(facetrain -o link.bin -l labels.txt -N 'fc N' -b 1 -n 1000000 one.bin 2>&1) || s2=$?
+	for _ in 1 2 3 4 5; do faceeval m.bin one.bin > /dev/null; done
+	kill -TERM $pid
+	wait $pid || true
+	assert_failure 1
+	assert_output --partial "facetrain: m.bin: another process (pid $pid) is writing it (it holds m.bin.lock)"
+	[ "$s2" = 1 ]
+	[[ $run2 == *"link.bin: another process (pid $pid) is writing it"* ]]
+	[ ! -e m.bin.lock ]
+}
+
+@test "temporary files a killed run left are removed by the next run, a live run's are not" {
+	one_record
+	facetrain -o m.bin -l labels.txt -N 'fc N' -n 2 one.bin 2> /dev/null
+	# no process has an id above 2^22 (the ceiling of pid_max); $$ is alive
+	: > m.bin.999999999.0.tmp
+	: > m.bin.$$.0.tmp
+	run facetrain -o m.bin -l labels.txt -N 'fc N' -n 3 one.bin
+	assert_success
+	assert_output --partial "m.bin: removed 1 temporary file left by a killed run"
+	[ ! -e m.bin.999999999.0.tmp ]
+	[ -e m.bin.$$.0.tmp ]
 }
 
 @test "the model gets the mode a new file gets under the umask, and no temporary file stays" {
