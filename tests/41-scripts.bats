@@ -199,3 +199,33 @@ SH
 	assert_output --partial "classify-dir: photos/a3.jpg"
 	assert_output --partial "photos/c1.jpg"
 }
+
+@test "evaluate stops when facetrain is interrupted, keeps the model and resumes it when run again" {
+	mkdir -p people/Ann people/Bob
+	for i in 1 2 3 4; do
+		ppmmake rgb:80/40/$((i * 20)) 40 40 > people/Ann/a$i.ppm
+		ppmmake rgb:20/$((i * 20))/80 40 40 > people/Bob/b$i.ppm
+		printf 'Ann/a%d.ppm 5 5 30 30\nBob/b%d.ppm 5 5 30 30\n' $i $i >> boxes
+	done
+	ev=(evaluate -s 8 -c 8 -b boxes -w ev -j 1 -T 1)
+	"${ev[@]}" -n 1000000 people -N 'fc N' -b 2 -i 1 > out 2> err 3>&- &
+	pid=$!
+	for _ in $(seq 600); do
+		[ "$(grep -vc '^#' ev/log.tsv 2> /dev/null)" -ge 2 ] && break
+		sleep 0.1
+	done
+	kill -INT "$(pgrep -P $pid -x facetrain)"
+	status=0
+	wait $pid || status=$?
+	cat err
+	[ $status -eq 130 ]
+	grep -q "evaluate: facetrain was stopped by a signal; ev/model is kept: run the same command to resume" err
+	grep -q "interrupted at step" err
+	[ ! -e ev/report.txt ]
+	# run again (with a smaller -n, not a training setting): the model is
+	# resumed, not thrown away, and reported
+	run "${ev[@]}" -n 1 people -N 'fc N' -b 2 -i 1
+	assert_success
+	assert_output --regexp "ev/model has taken [0-9]+ steps already"
+	[ -s ev/report.txt ]
+}
