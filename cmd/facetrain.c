@@ -44,7 +44,8 @@ static const char usage[] =
 	"  -t TEST     records whose accuracy is measured every -i steps\n"
 	"  -i N        report (and log, and test) every N steps (100)\n"
 	"  -k N        checkpoint every N steps (1000), and always at the end\n"
-	"  -L LOG      append step, loss, rate, seconds, test accuracy to LOG (TSV)\n"
+	"  -L LOG      append step, loss, rate, seconds, test accuracy to LOG (TSV;\n"
+	"              - is standard output)\n"
 	"  -h          this help\n";
 
 typedef struct {
@@ -421,16 +422,20 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 	free(perm);
 }
 
-/* the -L log, opened for appending, with a header if it is new */
+/* the -L log, opened for appending (written in place: a link, device or
+ * FIFO stays what it is), with a header if it is new; "-" is standard
+ * output, a new stream */
 static FILE *open_log(const options *o)
 {
 	FILE *log;
 
 	if (!o->log)
 		return NULL;
-	if (!(log = fopen(o->log, "a")))
+	if (!strcmp(o->log, "-"))
+		log = stdout;
+	else if (!(log = fopen(o->log, "a")))
 		fk_die("%s: %s", o->log, strerror(errno));
-	if (fseek(log, 0, SEEK_END) == 0 && ftell(log) == 0)
+	if (log == stdout || (fseek(log, 0, SEEK_END) == 0 && ftell(log) == 0))
 		fprintf(log, "# step\tloss\tlr\tseconds%s\n", o->test ? "\taccuracy" : "");
 	return log;
 }

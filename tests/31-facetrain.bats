@@ -261,6 +261,18 @@ one_record() {
 	[ -c /dev/null ]
 }
 
+@test "-L - writes the log to standard output; a link to a log stays a link" {
+	one_record
+	facetrain -o m.bin -l labels.txt -N 'fc N' -n 4 -i 2 -L - one.bin > out 2> /dev/null
+	[ "$(head -n 1 out | cut -f 1)" = "# step" ]
+	[ "$(grep -vc '^#' out)" -eq 2 ]
+	[ ! -e ./- ]
+	ln -s real.tsv link.tsv
+	facetrain -o m.bin -l labels.txt -N 'fc N' -n 6 -i 2 -L link.tsv one.bin 2> /dev/null
+	[ -L link.tsv ]
+	[ "$(grep -vc '^#' real.tsv)" -eq 1 ]
+}
+
 @test "a reader of its messages that goes away does not stop it: SIGPIPE is ignored" {
 	one_record
 	facetrain -o m.bin -l labels.txt -N 'fc N' -b 1 -n 200 -i 1 one.bin 2>&1 | head -n 1
