@@ -3,9 +3,13 @@
  * and CRC checks, and repaired (the file length at offset 12 and the
  * CRC-32 at the end set to fit), so that mutated fields get past the CRC
  * and are decoded.  A model that loads must save, and load and save back
- * into the very same bytes. */
+ * into the very same bytes.  Its preprocessing string is then read as the
+ * programs read it (fk_prep_parse): settings that parse must check, print
+ * and parse back the same, and prepare a stored image for the network. */
 #include "cnn.h"
 #include "le.h"
+#include "image.h"
+#include "prep.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +61,27 @@ static void round_trip(cnn *net)
 	free(b);
 }
 
+static void prep(const cnn *net)
+{
+	char err[FK_ERRLEN], text[FK_PREP_LEN], again[FK_PREP_LEN];
+	static unsigned char planes[3 * 64 * 64];
+	static float out[3 * 64 * 64];
+	fk_prep p, q;
+
+	if (fk_prep_parse(&p, cnn_prep(net), err))
+		return;
+	fk_prep_format(&p, text);
+	if (fk_prep_check(&p, err) || fk_prep_parse(&q, text, err))
+		abort();
+	fk_prep_format(&q, again);
+	if (strcmp(text, again) || p.crop > p.stored)
+		abort();
+	if (p.stored <= 64) {
+		fk_prep_eval(&p, planes, p.stored, out);
+		fk_prep_train(&p, planes, 1, 2, 3, out);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned char *fixed;
@@ -64,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if ((net = load(data, size))) {
 		round_trip(net);
+		prep(net);
 		cnn_free(net);
 	}
 	if (size < 24 || !(fixed = malloc(size)))
@@ -74,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	le32_put(fixed + size - 4, (uint32_t)crc32(0L, fixed, (uInt)size - 4));
 	if ((net = load(fixed, size))) {
 		round_trip(net);
+		prep(net);
 		cnn_free(net);
 	}
 	free(fixed);
