@@ -1,5 +1,5 @@
 # facekit — face recognition as a pipeline of small filters.
-# make [all] | check | fuzz | bench | model | install | clean
+# make [all] | check | fuzz | bench | model | serve [PORT=N] | install | clean
 # B=dir builds elsewhere (CI builds a sanitizer copy in build-san and the
 # fuzzers in build-fuzz).
 
@@ -96,15 +96,22 @@ demo: all
 model: all
 	$(RUNENV) scripts/make-model
 
+# the page and the JSON API under lighttpd on 127.0.0.1 (faceserve(1))
+PORT ?= 8080
+serve: all
+	$(RUNENV) scripts/faceserve -p $(PORT) $(SERVE_ARGS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
 	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
-	  $(DESTDIR)$(PREFIX)/share/facekit
+	  $(DESTDIR)$(PREFIX)/share/facekit/www
 	install -m 755 $(PROGS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(B)/libcnn.a $(DESTDIR)$(PREFIX)/lib
 	install -m 644 lib/cnn/cnn.h $(DESTDIR)$(PREFIX)/include
 	$(if $(FKC),install -m 644 $(FKC) $(DESTDIR)$(PREFIX)/share/facekit)
+	install -m 644 examples/lfw7+other.model $(DESTDIR)$(PREFIX)/share/facekit
+	install -m 644 www/* $(DESTDIR)$(PREFIX)/share/facekit/www
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 	  'Name: libcnn' 'Description: small convolutional networks on OpenBLAS (facekit)' \
 	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lcnn -lopenblas -lz -lpthread -lm' \
@@ -142,6 +149,6 @@ fuzz:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all units check fuzzers fuzz lint-man bench demo model install clean
+.PHONY: all units check fuzzers fuzz lint-man bench demo model serve install clean
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,264 @@
+#!/usr/bin/env bats
+# faceapi under a real lighttpd started by faceserve on a free port of
+# 127.0.0.1: the faces and names of the command-line pipeline, every error
+# status, 20 requests at once, slow clients, and a clean stop.
+load helper
+load server
+
+model=$BATS_TEST_DIRNAME/../examples/lfw7+other.model
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	stop_server
+}
+
+# what the README's pipeline says of PHOTO, in the API's JSON form
+pipeline_json() {
+	facefind "$1" > boxes.txt
+	facecrop -m 1.2 boxes.txt "$1" | ppmscale32 | faceclassify -k 3 -j "$model" > names.txt
+	jq -n --rawfile b boxes.txt --slurpfile n names.txt '
+		[$b | split("\n")[] | select(length > 0) | split(" ") | map(tonumber)] as $boxes
+		| [range(0; $boxes | length) as $i
+		   | {box: {x: $boxes[$i][0], y: $boxes[$i][1], w: $boxes[$i][2], h: $boxes[$i][3]},
+		      angle: 0,
+		      predictions: ([$n[$i] | {label: .class, probability: .prob}]
+				    + [$n[$i].next[] | {label: .class, probability: .prob}])}]'
+}
+
+@test "-h prints the usage; run outside a web server it is a usage error" {
+	run faceapi -h
+	assert_success
+	assert_output --partial "usage: faceapi"
+	run env -u REQUEST_METHOD faceapi
+	assert_failure 2
+	assert_output --partial "run me as a CGI program"
+}
+
+@test "GET /api/labels lists the model's class names in order" {
+	hand=$(dirname "$(command -v faceapi)")/../tests/hand_model
+	"$hand" hand.bin
+	start_server -m hand.bin
+	run curl -sS "$URL/api/labels"
+	assert_success
+	[ "$(jq -c .labels <<< "$output")" = '["red","green","blue"]' ]
+	[ "$(jq -r .model <<< "$output")" = hand.bin ]
+}
+
+@test "a photo gives the faces, boxes and names of the command-line pipeline" {
+	skip_without_data
+	start_server
+	for p in 2008_002470 2008_007676 bald_guys dogs; do
+		photo=$DATA/dlib-faces/$p.jpg
+		pipeline_json "$photo" > want.json
+		curl -sS -f -H 'Content-Type: image/jpeg' --data-binary "@$photo" \
+			"$URL/api/faces" > got.json || fail "$p: curl failed"
+		jq -e --slurpfile w want.json '.faces == $w[0]' got.json > /dev/null ||
+			fail "$p: $(jq -c .faces got.json) is not $(cat want.json)"
+		read -r w h < <(jpegtopnm "$photo" 2> /dev/null | pamfile - | awk '{ print $4, $6 }')
+		jq -e --argjson w "$w" --argjson h "$h" \
+			'.image == {width: $w, height: $h} and .model == "lfw7+other.model"
+			 and (.elapsed_ms | type == "number" and . > 0)' got.json > /dev/null ||
+			fail "$p: $(jq -c 'del(.faces)' got.json)"
+	done
+	# the group photos hold faces; the dogs none
+	[ "$(jq '.faces | length' got.json)" -eq 0 ]
+}
+
+@test "the same photo as a form's file field, as a PPM, and with k=1" {
+	skip_without_data
+	start_server
+	photo=$DATA/dlib-faces/2008_002470.jpg
+	curl -sS -f -H 'Content-Type: image/jpeg' --data-binary "@$photo" "$URL/api/faces" |
+		jq -c .faces > raw.json
+	[ "$(jq length raw.json)" -ge 6 ]
+	curl -sS -f -F "file=@$photo" "$URL/api/faces" | jq -c .faces > form.json
+	cmp raw.json form.json
+	jpegtopnm "$photo" 2> /dev/null > photo.ppm
+	curl -sS -f -H 'Content-Type: image/x-portable-pixmap' --data-binary @photo.ppm \
+		"$URL/api/faces" | jq -c .faces | cmp - raw.json
+	curl -sS -f -F "file=@$photo" "$URL/api/faces?k=1" |
+		jq -e --slurpfile r raw.json '.faces == [$r[0][] | .predictions |= .[:1]]'
+}
+
+@test "detector settings and the eye check are taken from the query" {
+	skip_without_data
+	start_server
+	photo=$DATA/dlib-faces/2008_002470.jpg
+	for q in "min_size=40:-m 40" "neighbors=8:-n 8" "scale=1.3:-s 1.3" "eyes=1:-e"; do
+		facefind ${q#*:} "$photo" | awk '{ print $1, $2, $3, $4 }' > want
+		curl -sS -f --data-binary "@$photo" -H 'Content-Type: image/jpeg' \
+			"$URL/api/faces?${q%%:*}" | jq -r '.faces[] | .box | "\(.x) \(.y) \(.w) \(.h)"' > got
+		cmp want got || fail "${q%%:*}: $(cat got) is not $(cat want)"
+	done
+}
+
+# status CODE of a curl run, body JSON naming WORDS: check_error CODE WORDS -- CURL-ARGS
+check_error() {
+	local code=$1 words=$2
+	shift 3
+	run curl -sS -o body.json -D head.txt -w '%{http_code}' "$@"
+	[ "$output" = "$code" ] || fail "$*: status $output, not $code: $(cat body.json)"
+	grep -qi '^Content-Type: application/json' head.txt || fail "$*: not JSON: $(cat head.txt)"
+	jq -e --argjson c "$code" '.status == $c and (.error | type == "string")' body.json > /dev/null ||
+		fail "$*: $(cat body.json)"
+	grep -q -- "$words" body.json || fail "$*: \"$words\" not in $(cat body.json)"
+}
+
+@test "every error is JSON with its status" {
+	start_server -s 5000
+	printf 'GIF89a\001\000\001\000\000\000\000;' > tiny.gif
+	printf 'hello' > hello.txt
+	printf 'P6\n4 4\n255\n' > cut.ppm
+	head -c 5001 /dev/zero > over.bin
+	head -c 6000 /dev/zero > way-over.bin
+	check_error 405 "send the photo with POST" -- "$URL/api/faces"
+	grep -q '^Allow: POST' head.txt
+	check_error 405 "only GET" -- -d x "$URL/api/labels"
+	check_error 411 "Content-Length" -- -X POST -H 'Content-Length:' -H 'Transfer-Encoding:' "$URL/api/faces"
+	check_error 413 "over the limit of 5000" -- --data-binary @over.bin -H 'Content-Type: image/jpeg' "$URL/api/faces"
+	check_error 413 "over the server's limit" -- --data-binary @way-over.bin -H 'Content-Type: image/jpeg' "$URL/api/faces"
+	check_error 415 "text/plain" -- --data-binary @hello.txt -H 'Content-Type: text/plain' "$URL/api/faces"
+	check_error 415 "GIF" -- --data-binary @tiny.gif -H 'Content-Type: application/octet-stream' "$URL/api/faces"
+	check_error 415 "GIF" -- -F file=@tiny.gif "$URL/api/faces"
+	check_error 400 "not a photo" -- --data-binary @hello.txt -H 'Content-Type: image/jpeg' "$URL/api/faces"
+	check_error 400 "cannot be read" -- --data-binary @cut.ppm -H 'Content-Type: image/x-portable-pixmap' "$URL/api/faces"
+	check_error 400 "empty" -- -X POST -H 'Content-Type: image/jpeg' -H 'Content-Length: 0' "$URL/api/faces"
+	check_error 400 'no field \\"file\\"' -- -F photo=@cut.ppm "$URL/api/faces"
+	check_error 400 "boundary" -- --data-binary @cut.ppm -H 'Content-Type: multipart/form-data' "$URL/api/faces"
+	check_error 400 "not a media type" -- --data-binary @cut.ppm -H 'Content-Type: image' "$URL/api/faces"
+	check_error 400 'unknown parameter \\"x\\"' -- --data-binary @cut.ppm "$URL/api/faces?x=1"
+	check_error 400 'k=\\"0\\"' -- --data-binary @cut.ppm "$URL/api/faces?k=0"
+	check_error 400 'scale=\\"1\\"' -- --data-binary @cut.ppm "$URL/api/faces?scale=1"
+	check_error 400 "Bad Request" -- --data-binary @cut.ppm "$URL/api/faces?k=%00"
+	check_error 404 "no such API" -- "$URL/api/nothing"
+	check_error 404 "Not Found" -- "$URL/nothing.html"
+}
+
+@test "a damaged JPEG is refused with 400" {
+	skip_without_data
+	start_server
+	photo=$DATA/dlib-faces/2008_002470.jpg
+	head -c 3000 "$photo" > cut.jpg
+	{ head -c 200 "$photo"; head -c 3000 /dev/zero; tail -c +3201 "$photo"; } > holed.jpg
+	check_error 400 "cannot be read" -- --data-binary @cut.jpg -H 'Content-Type: image/jpeg' "$URL/api/faces"
+	check_error 400 "cannot be read" -- -F file=@holed.jpg "$URL/api/faces"
+}
+
+@test "when every pipeline is busy a request waits, then gets 503 with Retry-After" {
+	start_server -j 1 -w 300
+	ppmmake gray 40 40 > grey.ppm
+	# hold the only slot, as a running pipeline does
+	flock "$RUN/slot.0" sleep 3 &
+	holder=$!
+	sleep 0.3
+	check_error 503 "busy" -- -F file=@grey.ppm "$URL/api/faces"
+	grep -q '^Retry-After: 1' head.txt
+	wait "$holder"
+	run curl -sS -f -F file=@grey.ppm "$URL/api/faces"
+	assert_success
+	[ "$(jq -c .faces <<< "$output")" = "[]" ]
+}
+
+@test "20 requests at once are all answered, every answer right" {
+	skip_without_data
+	start_server -w 120000
+	photo=$DATA/dlib-faces/2008_002470.jpg
+	pipeline_json "$photo" > want.json
+	pids=()
+	for i in $(seq 20); do
+		curl -sS -o "got$i.json" -w '%{http_code}\n' -F "file=@$photo" "$URL/api/faces" > "code$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in $(seq 20); do
+		[ "$(cat "code$i")" = 200 ] || fail "request $i: $(cat "code$i") $(cat "got$i.json")"
+		jq -e --slurpfile w want.json '.faces == $w[0]' "got$i.json" > /dev/null ||
+			fail "request $i: $(jq -c .faces "got$i.json")"
+	done
+}
+
+@test "a slow client holds no pipeline and is dropped after the idle time" {
+	start_server -j 1 -t 2
+	ppmmake gray 40 40 > grey.ppm
+	# half the headers, then silence; and a body promised but never sent
+	exec 5<> "/dev/tcp/127.0.0.1/$PORT"
+	printf 'POST /api/faces HTTP/1.1\r\nHost: x\r\n' >&5
+	exec 6<> "/dev/tcp/127.0.0.1/$PORT"
+	printf 'POST /api/faces HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\n\377\330' >&6
+	sleep 0.5
+	# the one pipeline is free for a quick client meanwhile
+	run curl -sS -f --max-time 5 -F file=@grey.ppm "$URL/api/faces"
+	assert_success
+	# the server closes both within the idle time and a little
+	SECONDS=0
+	run timeout 10 cat <&5
+	[ "$status" -eq 0 ] || fail "the slow headers were held $SECONDS s"
+	run timeout 10 cat <&6
+	[ "$status" -eq 0 ] || fail "the slow body was held $SECONDS s"
+	[ "$SECONDS" -le 6 ]
+	exec 5>&- 6>&-
+}
+
+@test "a request leaves no file behind and reaches nothing outside the server's folders" {
+	skip_without_data
+	start_server
+	photo=$DATA/dlib-faces/2008_002470.jpg
+	head -c 2000000 /dev/urandom > noise.bin
+	curl -sS -o /dev/null -F "file=@$photo" "$URL/api/faces"
+	curl -sS -o /dev/null -F "file=@noise.bin" "$URL/api/faces"
+	[ -z "$(ls -A "$RUN/upload")" ] || fail "left in upload/: $(ls "$RUN/upload")"
+	for p in /../../../etc/passwd /%2e%2e/%2e%2e/etc/passwd /api/../../etc/passwd /api/labels/../../../etc/passwd; do
+		run curl -sS --path-as-is "$URL$p"
+		refute_output --partial "root:"
+	done
+	grep -q 'server.bind = "127.0.0.1"' "$RUN/lighttpd.conf"
+}
+
+@test "faceserve stops on SIGINT and SIGTERM, and removes what it made" {
+	start_server
+	kill -INT "$SERVER"
+	status=0
+	wait "$SERVER" || status=$?
+	SERVER=
+	[ "$status" -eq 130 ]
+	# -d keeps the configuration only
+	[ "$(ls "$RUN")" = lighttpd.conf ]
+	run curl -sS --max-time 2 "$URL/api/labels"
+	assert_failure
+	# without -d every file goes
+	mkdir tmp
+	TMPDIR=$PWD/tmp faceserve -p "$PORT" 2> /dev/null &
+	pid=$!
+	for i in $(seq 100); do curl -s -o /dev/null "$URL/" && break; sleep 0.05; done
+	[ -n "$(ls tmp)" ]
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	[ -z "$(ls tmp)" ]
+}
+
+@test "faceserve refuses bad options" {
+	run faceserve -p 0
+	assert_failure 2
+	assert_output --partial "-p '0' is not an integer in 1..65535"
+	run faceserve -a 'x"y'
+	assert_failure 2
+	run faceserve -m nothing.model
+	assert_failure 1
+	assert_output --partial "nothing.model: no such model"
+	run faceserve -h
+	assert_success
+	assert_output --partial "usage: faceserve"
+}
+
+@test "the man pages' examples run as written" {
+	skip_without_data
+	load man-examples
+	run_man_examples "$BATS_TEST_DIRNAME/../man/faceapi.1"
+	run_man_examples "$BATS_TEST_DIRNAME/../man/faceserve.1"
+	run_man_examples "$BATS_TEST_DIRNAME/../man/facekit-api.7"
+}

@@ -1,0 +1,32 @@
+# start_server [FACESERVE-OPTIONS]: faceserve on a free port of 127.0.0.1,
+# its run files in a folder of the test's; sets PORT, URL, RUN (that
+# folder) and SERVER (the script's pid).  stop_server ends it.
+start_server() {
+	local try i
+	for try in 1 2 3 4 5 6 7 8; do
+		PORT=$((20000 + RANDOM % 40000))
+		RUN=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/run$try
+		URL=http://127.0.0.1:$PORT
+		# job control, so that the server takes SIGINT as from a terminal
+		set -m
+		faceserve -p "$PORT" -d "$RUN" "$@" 2> "$RUN.log" &
+		SERVER=$!
+		set +m
+		for i in $(seq 100); do
+			kill -0 "$SERVER" 2> /dev/null || break
+			# the answer is lighttpd's, as faceserve set it up (not
+			# another server that had the port)
+			curl -s -I "$URL/" 2> /dev/null | grep -q '^Server: facekit' && return 0
+			sleep 0.05
+		done
+		stop_server
+	done
+	fail "faceserve did not start: $(cat "$RUN.log")"
+}
+
+stop_server() {
+	[ -n "${SERVER-}" ] || return 0
+	kill -TERM "$SERVER" 2> /dev/null
+	wait "$SERVER" 2> /dev/null
+	SERVER=
+}
