@@ -179,7 +179,7 @@ static int labels(const request *rq)
 	}
 	fputs("],\"model\":", out);
 	fk_json_string(out, base_name(getenv("FACEKIT_MODEL")));
-	fprintf(out, ",\"margin\":%.10g,\"side\":%d}\n", fk_model_margin(m), fk_model_side(m));
+	fprintf(out, ",\"margin\":%.10g,\"side\":%d}\n", fk_model_find_margin(m), fk_model_side(m));
 	fk_model_free(m);
 	return send_answer(200, "");
 }
@@ -354,7 +354,7 @@ static int name_faces(const settings *s, const fk_image *im, fk_model *m, long l
 			     rounded(faces[i].cy - faces[i].h / 2, 10), rounded(faces[i].w, 10),
 			     rounded(faces[i].h, 10), rounded(faces[i].angle, 100), 0 };
 		fk_crop c;
-		if (fk_crop_geometry(&b, fk_model_margin(m), max_pixels, &c, err) < 0
+		if (fk_crop_geometry(&b, fk_model_find_margin(m), max_pixels, &c, err) < 0
 		    || fk_crop_image(im, &c, 0, &crop, err) < 0
 		    || fk_model_classify(m, &crop, prob, err) < 0)
 			goto done;
