@@ -1,9 +1,11 @@
 /* faceapi — facekit's web API, a CGI program: POST /api/faces names the
  * faces of a photo, GET /api/labels lists the model's names, and the web
  * server's own errors come back as JSON.  See faceapi(1), facekit-api(7). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +31,8 @@ static const char usage[] =
 	"  FACEKIT_RUN        folder of the slot files slot.0 ..; without it there\n"
 	"                     is no limit on pipelines at once\n"
 	"  FACEKIT_JOBS       pipelines at once, slot files used (default: CPUs)\n"
-	"  FACEKIT_WAIT       milliseconds a request waits for a slot (default 2000)\n";
+	"  FACEKIT_WAIT       milliseconds a request waits for a slot (default 2000)\n"
+	"  FACEKIT_FACES      the faces folder of /api/sort (none without it)\n";
 
 #define CASCADES "/usr/share/opencv4/haarcascades/"
 
@@ -62,6 +65,7 @@ static const char *reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 408: return "Request Timeout";
 	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
@@ -480,6 +484,321 @@ static int faces(const request *rq)
 	return send_answer(200, "");
 }
 
+/* ---- the sorting page: /api/sort, /api/sort/face, /api/sort/move ---- */
+
+/* a face file's name relative to the faces folder: "unsorted/NAME" or
+ * "suggested/PERSON/NAME", each part a plain name; 0 or -1 with err */
+static int face_path(const char *rel, char *err)
+{
+	char part[256], e[FK_ERRLEN];
+	const char *s = rel;
+	int n = 0, sub;
+
+	if (!strncmp(s, "unsorted/", 9))
+		sub = 0;
+	else if (!strncmp(s, "suggested/", 10))
+		sub = 1;
+	else {
+		snprintf(err, FK_ERRLEN, "\"%.64s\" is not in unsorted/ or suggested/", rel);
+		return -1;
+	}
+	for (s = strchr(s, '/') + 1;; n++) {
+		const char *slash = strchr(s, '/');
+		size_t len = slash ? (size_t)(slash - s) : strlen(s);
+		if (len >= sizeof part) {
+			snprintf(err, FK_ERRLEN, "\"%.64s\": a name is too long", rel);
+			return -1;
+		}
+		memcpy(part, s, len);
+		part[len] = 0;
+		if (fk_plain_name(part, e) < 0) {
+			snprintf(err, FK_ERRLEN, "\"%.64s\": %.150s", rel, e);
+			return -1;
+		}
+		if (!slash)
+			break;
+		s = slash + 1;
+	}
+	if (n != sub) {
+		snprintf(err, FK_ERRLEN, "\"%.64s\" is not unsorted/FACE or suggested/PERSON/FACE", rel);
+		return -1;
+	}
+	return 0;
+}
+
+/* the folders on the way from dir to its face file rel are folders, not
+ * links (which could lead out of the faces folder): 0, or -1 */
+static int no_links(const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (const char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
+		snprintf(path, sizeof path, "%s/%.*s", dir, (int)(s - rel), rel);
+		if (lstat(path, &st) || !S_ISDIR(st.st_mode))
+			return -1;
+	}
+	return 0;
+}
+
+/* the faces folder of the server, or NULL after a 404 answer */
+static const char *faces_dir(void)
+{
+	const char *d = getenv("FACEKIT_FACES");
+	return d && *d ? d : NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the names of folder dir's plain entries of the kind wanted (folders, or
+ * regular files: links are neither), sorted; *n of them; NULL when dir
+ * cannot be read (none) */
+static char **entries(const char *dir, int folders, int *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **v = NULL, err[FK_ERRLEN];
+	int cap = 0;
+
+	*n = 0;
+	if (!d)
+		return NULL;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (fk_plain_name(e->d_name, err) < 0 || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW)
+		    || !(folders ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			v = realloc(v, cap * sizeof *v);
+			if (!v)
+				fk_die("out of memory");
+		}
+		v[(*n)++] = strdup(e->d_name);
+	}
+	closedir(d);
+	if (v)
+		qsort(v, *n, sizeof *v, by_name);
+	return v;
+}
+
+static void free_entries(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* the photo a face came from, by the faces folder's manifest (tab-separated:
+ * face file, photo path, ...): its file name, or "" */
+static void photo_of(FILE *manifest, const char *face, char *photo, size_t len)
+{
+	char line[8192];
+	const char *base = strrchr(face, '/') + 1;
+
+	photo[0] = 0;
+	if (!manifest)
+		return;
+	rewind(manifest);
+	while (fgets(line, sizeof line, manifest)) {
+		char *tab = strchr(line, '\t'), *p, *end;
+		const char *fbase;
+		if (line[0] == '#' || !tab)
+			continue;
+		*tab = 0;
+		/* a face moved since: its file name is kept */
+		fbase = strrchr(line, '/') ? strrchr(line, '/') + 1 : line;
+		if (strcmp(fbase, base))
+			continue;
+		p = tab + 1;
+		end = strchr(p, '\t');
+		if (end)
+			*end = 0;
+		p[strcspn(p, "\n")] = 0;
+		snprintf(photo, len, "%s", strrchr(p, '/') ? strrchr(p, '/') + 1 : p);
+		return;
+	}
+}
+
+static void list_face(FILE *manifest, const char *rel, const char *suggested, int *first)
+{
+	char photo[512];
+
+	photo_of(manifest, rel, photo, sizeof photo);
+	fputs(*first ? "{\"file\":" : ",{\"file\":", out);
+	*first = 0;
+	fk_json_string(out, rel);
+	fputs(",\"photo\":", out);
+	fk_json_string(out, photo);
+	fputs(",\"suggested\":", out);
+	if (suggested)
+		fk_json_string(out, suggested);
+	else
+		fputs("null", out);
+	putc('}', out);
+}
+
+/* GET /api/sort: the people (person folders, "other" and "nonface"
+ * always), and the unsorted and suggested faces with their photos */
+static int sort_list(const char *dir)
+{
+	char path[PATH_MAX], rel[PATH_MAX];
+	int np, nu, ns, first = 1, other = 0, nonface = 0;
+	char **people, **faces, **sugg;
+	FILE *manifest;
+
+	snprintf(path, sizeof path, "%s/manifest.txt", dir);
+	manifest = fopen(path, "r");
+	people = entries(dir, 1, &np);
+	fputs("{\"people\":[", out);
+	for (int i = 0; i < np; i++) {
+		if (!strcmp(people[i], "unsorted") || !strcmp(people[i], "suggested"))
+			continue;
+		other |= !strcmp(people[i], "other");
+		nonface |= !strcmp(people[i], "nonface");
+		if (!first)
+			putc(',', out);
+		first = 0;
+		fk_json_string(out, people[i]);
+	}
+	if (!other)
+		fputs(first ? "\"other\"" : ",\"other\"", out), first = 0;
+	if (!nonface)
+		fputs(first ? "\"nonface\"" : ",\"nonface\"", out);
+	fputs("],\"faces\":[", out);
+	first = 1;
+	snprintf(path, sizeof path, "%s/unsorted", dir);
+	faces = entries(path, 0, &nu);
+	for (int i = 0; i < nu; i++) {
+		snprintf(rel, sizeof rel, "unsorted/%s", faces[i]);
+		list_face(manifest, rel, NULL, &first);
+	}
+	free_entries(faces, nu);
+	snprintf(path, sizeof path, "%s/suggested", dir);
+	sugg = entries(path, 1, &ns);
+	for (int j = 0; j < ns; j++) {
+		snprintf(path, sizeof path, "%s/suggested/%s", dir, sugg[j]);
+		faces = entries(path, 0, &nu);
+		for (int i = 0; i < nu; i++) {
+			snprintf(rel, sizeof rel, "suggested/%s/%s", sugg[j], faces[i]);
+			list_face(manifest, rel, sugg[j], &first);
+		}
+		free_entries(faces, nu);
+	}
+	free_entries(sugg, ns);
+	free_entries(people, np);
+	if (manifest)
+		fclose(manifest);
+	fputs("]}\n", out);
+	return send_answer(200, "");
+}
+
+/* GET /api/sort/face?file=REL: the face image itself */
+static int sort_face(const char *dir, const char *rel)
+{
+	char path[PATH_MAX], err[FK_ERRLEN], buf[65536];
+	struct stat st;
+	size_t n;
+	FILE *f;
+	int fd;
+
+	if (face_path(rel, err) < 0)
+		return fail(400, "", "%s", err);
+	snprintf(path, sizeof path, "%s/%s", dir, rel);
+	fd = no_links(dir, rel) ? -1 : open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return fail(404, "", "no face %s", rel);
+	}
+	f = fdopen(fd, "rb");
+	fclose(out);
+	free(body);
+	printf("Status: 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n"
+	       "Cache-Control: no-store\r\n\r\n",
+	       strlen(rel) > 4 && !strcmp(rel + strlen(rel) - 4, ".png") ? "image/png"
+	       : "application/octet-stream", (long long)st.st_size);
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+	return fk_close_out(0);
+}
+
+/* POST /api/sort/move?file=REL&to=PERSON: the face into faces/PERSON/
+ * (made when new), never over another file */
+static int sort_move(const char *dir, const char *rel, const char *to)
+{
+	char from[PATH_MAX], dest[PATH_MAX], err[FK_ERRLEN];
+	const char *base = strrchr(rel, '/');
+	struct stat st;
+
+	if (face_path(rel, err) < 0)
+		return fail(400, "", "%s", err);
+	if (!strcmp(to, "unsorted") || !strcmp(to, "suggested"))
+		snprintf(err, FK_ERRLEN, "the collector's folder, not a person's");
+	if (fk_plain_name(to, err) < 0 || !strcmp(to, "unsorted") || !strcmp(to, "suggested"))
+		return fail(400, "", "to=\"%.64s\": %s", to, err);
+	snprintf(from, sizeof from, "%s/%s", dir, rel);
+	if (no_links(dir, rel) || lstat(from, &st) || !S_ISREG(st.st_mode))
+		return fail(404, "", "no face %s", rel);
+	snprintf(dest, sizeof dest, "%s/%s", dir, to);
+	if (mkdir(dest, 0777) && errno != EEXIST)
+		return fail(500, "", "%s: %s", to, strerror(errno));
+	if (lstat(dest, &st) || !S_ISDIR(st.st_mode))
+		return fail(400, "", "%s is not a folder", to);
+	snprintf(dest, sizeof dest, "%s/%s%s", dir, to, base);
+	/* link, then unlink: a face of the same name there is never replaced */
+	if (link(from, dest)) {
+		if (errno == EEXIST)
+			return fail(409, "", "%s%s exists already", to, base);
+		return fail(500, "", "%s: %s", rel, strerror(errno));
+	}
+	if (unlink(from))
+		return fail(500, "", "%s: %s", rel, strerror(errno));
+	fputs("{\"file\":", out);
+	fk_json_string(out, rel);
+	fputs(",\"to\":", out);
+	snprintf(dest, sizeof dest, "%s%s", to, base);
+	fk_json_string(out, dest);
+	fputs("}\n", out);
+	return send_answer(200, "");
+}
+
+static int sort(const request *rq, const char *what)
+{
+	char name[16], val[1024], err[FK_ERRLEN], file[1024] = "", to[1024] = "";
+	const char *dir = faces_dir(), *q = rq->query;
+	int r, post = !strcmp(what, "/move");
+
+	if (!dir)
+		return fail(404, "", "this server sorts no faces folder (faceserve -f FACES)");
+	if (strcmp(rq->method, post ? "POST" : "GET"))
+		return fail(405, post ? "Allow: POST\r\n" : "Allow: GET\r\n", "%s /api/sort%s: use %s",
+			    rq->method, what, post ? "POST" : "GET");
+	while ((r = fk_query_next(&q, name, sizeof name, val, sizeof val, err)) > 0) {
+		if (!strcmp(name, "file"))
+			strcpy(file, val);
+		else if (!strcmp(name, "to") && post)
+			strcpy(to, val);
+		else
+			return fail(400, "", "unknown parameter \"%s\"", name);
+	}
+	if (r < 0)
+		return fail(400, "", "%s", err);
+	if (!*what)
+		return sort_list(dir);
+	if (!*file)
+		return fail(400, "", "no file= given");
+	if (!post)
+		return sort_face(dir, file);
+	if (!*to)
+		return fail(400, "", "no to= given");
+	return sort_move(dir, file, to);
+}
+
 int main(int argc, char **argv)
 {
 	request rq = { 0 };
@@ -529,6 +848,8 @@ int main(int argc, char **argv)
 		return faces(&rq);
 	if (!strcmp(rq.path, "/labels"))
 		return labels(&rq);
-	return fail(404, "", "no such API: %s (there are /api/faces and /api/labels)",
+	if (!strcmp(rq.path, "/sort") || !strcmp(rq.path, "/sort/face") || !strcmp(rq.path, "/sort/move"))
+		return sort(&rq, rq.path + 5);
+	return fail(404, "", "no such API: %s (there are /api/faces, /api/labels and /api/sort)",
 		    rq.path);
 }

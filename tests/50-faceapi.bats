@@ -262,3 +262,41 @@ check_error() {
 	run_man_examples "$BATS_TEST_DIRNAME/../man/faceserve.1"
 	run_man_examples "$BATS_TEST_DIRNAME/../man/facekit-api.7"
 }
+
+@test "the sorting API moves a face inside the faces folder and nowhere else" {
+	mkdir -p faces/unsorted faces/suggested/Jo faces/Ann outside
+	for f in unsorted/a-1 unsorted/b-1 suggested/Jo/c-1; do
+		ppmmake red 8 8 | pnmtopng > "faces/$f.png"
+	done
+	printf 'secret\n' > outside/secret.png
+	ln -s "$PWD/outside/secret.png" faces/unsorted/link.png
+	ln -s "$PWD/outside" faces/suggested/Out
+	start_server -f faces
+	run curl -sS -f "$URL/api/sort"
+	assert_success
+	jq -e '.people == ["Ann", "other", "nonface"]
+		and [.faces[].file] == ["unsorted/a-1.png", "unsorted/b-1.png", "suggested/Jo/c-1.png"]
+		and .faces[2].suggested == "Jo"' <<< "$output" > /dev/null || fail "$output"
+	curl -sS -f "$URL/api/sort/face?file=unsorted/a-1.png" | cmp - faces/unsorted/a-1.png
+	run curl -sS -f -d '' "$URL/api/sort/move?file=unsorted/a-1.png&to=Jo%20Smith"
+	assert_success
+	[ -f "faces/Jo Smith/a-1.png" ] && [ ! -e faces/unsorted/a-1.png ]
+	check_error 404 "no face unsorted/link.png" -- "$URL/api/sort/face?file=unsorted/link.png"
+	check_error 404 "no face suggested/Out/secret.png" -- "$URL/api/sort/face?file=suggested/Out/secret.png"
+	check_error 404 "no face" -- -d '' "$URL/api/sort/move?file=unsorted/link.png&to=Ann"
+	check_error 400 "starts with a dot" -- "$URL/api/sort/face?file=unsorted/..%2F..%2Foutside%2Fsecret.png"
+	check_error 400 "not in unsorted" -- "$URL/api/sort/face?file=%2Fetc%2Fpasswd"
+	check_error 400 "starts with a dot" -- -d '' "$URL/api/sort/move?file=unsorted/b-1.png&to=.."
+	check_error 400 "slash" -- -d '' "$URL/api/sort/move?file=unsorted/b-1.png&to=a%2Fb"
+	check_error 400 "collector's folder" -- -d '' "$URL/api/sort/move?file=unsorted/b-1.png&to=unsorted"
+	cp faces/unsorted/b-1.png faces/Ann/b-1.png
+	check_error 409 "exists already" -- -d '' "$URL/api/sort/move?file=unsorted/b-1.png&to=Ann"
+	check_error 405 "use POST" -- "$URL/api/sort/move?file=unsorted/b-1.png&to=Ann"
+	[ -f faces/unsorted/b-1.png ] && [ "$(cat outside/secret.png)" = secret ]
+	[ "$(ls outside)" = secret.png ]
+}
+
+@test "without a faces folder the sorting API is not there" {
+	start_server
+	check_error 404 "sorts no faces folder" -- "$URL/api/sort"
+}

@@ -2,7 +2,7 @@
 # facekit's page in a real browser: Debian's chromium, headless, driven by
 # playwright-core (tests/browser/pages.js) in one run for the whole file:
 # a photo dropped on the page is boxed and named as the API names it,
-# errors are shown.  Skipped, with the reason, only when chromium cannot
+# errors are shown; on the sorting page clicks and keys move face files.  Skipped, with the reason, only when chromium cannot
 # start; scripts/install-deps installs it and playwright-core.
 load helper
 load server
@@ -13,11 +13,17 @@ setup_file() {
 	cd "$BATS_FILE_TMPDIR"
 	[ -d "$top/tests/browser/node_modules/playwright-core" ] ||
 		fail "playwright-core is not installed: run scripts/install-deps"
-	start_server
+	# a faces folder as facecollect leaves it
+	mkdir -p faces/unsorted faces/suggested/Tony_Blair faces/Alice
+	for f in unsorted/a-1 unsorted/b-1 unsorted/b-2 suggested/Tony_Blair/c-1; do
+		ppmmake red 24 24 | pnmtopng > "faces/$f.png"
+	done
+	printf '# facecollect\nunsorted/a-1.png\t/p/a.jpg\t1 2 3 4 0\t5\t1\n' > faces/manifest.txt
+	start_server -f faces
 	export URL SERVER
 	printf 'hello\n' > note.txt
 	ppmmake gray 64 48 > grey.ppm
-	steps=(drop:note.txt drop:grey.ppm)
+	steps=(drop:note.txt drop:grey.ppm sort)
 	if [ -d "$DATA/dlib-faces" ]; then
 		cp "$DATA/dlib-faces/2008_002470.jpg" photo.jpg
 		jpegtopnm photo.jpg 2> /dev/null > photo.ppm
@@ -59,9 +65,21 @@ step() {
 		fail "$(cat page.json)"
 }
 
+@test "on the sorting page a click and keys move faces into person folders" {
+	step 3
+	f=$BATS_FILE_TMPDIR/faces
+	jq -e '.said == ["Moved to Alice/b-1.png; 3 left.", "Moved to other/b-2.png; 2 left.",
+			 "Moved to Tony_Blair/c-1.png; 1 left."]
+		and .people == ["Alice", "other", "nonface", "Tony_Blair"]
+		and .left == ["unsorted/a-1.png"]' page.json > /dev/null || fail "$(cat page.json)"
+	[ -f "$f/Alice/b-1.png" ] && [ -f "$f/other/b-2.png" ] && [ -f "$f/Tony_Blair/c-1.png" ]
+	[ "$(cd "$f" && find . -name '*.png' | sort | tr '\n' ' ')" = \
+		"./Alice/b-1.png ./Tony_Blair/c-1.png ./other/b-2.png ./unsorted/a-1.png " ]
+}
+
 @test "a dropped photo is boxed and named as the API names it; the README's screenshot" {
 	skip_without_data
-	step 3
+	step 4
 	a=$BATS_FILE_TMPDIR/api.json
 	[ "$(jq '.faces | length' "$a")" -ge 6 ]
 	# on each box its number, top name and probability to 2 places; beside, the top three
@@ -81,7 +99,7 @@ step() {
 
 @test "a photo picked with the file button, as a PPM, is named too" {
 	skip_without_data
-	step 4
+	step 5
 	jq -e --slurpfile a "$BATS_FILE_TMPDIR/api.json" '.lists == [$a[0].faces[] | [.predictions[].label]]' \
 		page.json > /dev/null || fail "$(cat page.json)"
 }

@@ -6,6 +6,10 @@
 // "boxes": [the labels on the boxes], "lists": [[the names beside]]}.
 //   drop:FILE[:SHOT.png]   drop FILE on the page (then a full-page screenshot)
 //   pick:FILE[:SHOT.png]   choose FILE with the file button
+//   sort                   on sort.html: click the second face, then the
+//       first person's button; press "2" for the face chosen next; press
+//       Enter (its suggestion) for the last face; print {"said": [status
+//       lines], "people": [buttons], "left": [faces in the grid]}
 // Exit 77 when chromium cannot start, 1 on any other failure.
 "use strict";
 const { chromium } = require("playwright-core");
@@ -38,6 +42,7 @@ async function run(browser, url, what, file, shot) {
   try {
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
+    if (what === "sort") return await sorting(page, url, errors);
     await page.goto(url);
     if (what === "drop") await page.locator("#drop").drop({ files: file });
     else if (what === "pick") await page.locator("#file").setInputFiles(file);
@@ -60,6 +65,33 @@ async function run(browser, url, what, file, shot) {
   } finally {
     await page.close();
   }
+}
+
+async function sorting(page, url, errors) {
+  const said = [];
+  const status = page.locator("#status");
+  // the status line of a move, then cleared for the next
+  const moved = async () => {
+    await page.waitForFunction(() => /^(Moved|Not moved)/.test(document.getElementById("status").textContent));
+    said.push(await status.textContent());
+    await page.evaluate(() => { document.getElementById("status").textContent = ""; });
+  };
+  await page.goto(url + "sort.html");
+  await page.waitForSelector("#grid li");
+  await page.locator("#grid li").nth(1).click();
+  await page.locator("#people button").first().click();
+  await moved();
+  await page.keyboard.press("2");
+  await moved();
+  await page.locator("#grid li").last().click();
+  await page.keyboard.press("Enter");
+  await moved();
+  const out = await page.evaluate(() => ({
+    people: [...document.querySelectorAll("#people button")].map((b) => b.dataset.person),
+    left: [...document.querySelectorAll("#grid li")].map((li) => li.dataset.file),
+  }));
+  if (errors.length) throw new Error("the page threw: " + errors.join("; "));
+  return { said, ...out };
 }
 
 main().catch((e) => {
