@@ -50,7 +50,9 @@ pipeline_json() {
 @test "a photo gives the faces, boxes and names of the command-line pipeline" {
 	skip_without_data
 	start_server
-	for p in 2008_002470 2008_007676 bald_guys dogs; do
+	photos="2008_002470 2008_007676 bald_guys dogs"
+	[ "${FACEKIT_SAN:-0}" = 1 ] && photos="2008_002470 dogs"
+	for p in $photos; do
 		photo=$DATA/dlib-faces/$p.jpg
 		pipeline_json "$photo" > want.json
 		curl -sS -f -H 'Content-Type: image/jpeg' --data-binary "@$photo" \
@@ -166,6 +168,8 @@ check_error() {
 	skip_without_data
 	start_server -w 120000
 	photo=$DATA/dlib-faces/2008_002470.jpg
+	# under the sanitizers, an LFW photo of one face: the same requests, a tenth of the work
+	[ "${FACEKIT_SAN:-0}" = 1 ] && photo=$DATA/lfw/images/Colin_Powell/Colin_Powell_0001.jpg
 	pipeline_json "$photo" > want.json
 	pids=()
 	for i in $(seq 20); do
