@@ -354,9 +354,10 @@ static int name_faces(const settings *s, const fk_image *im, fk_model *m, long l
 	fprintf(out, "{\"image\":{\"width\":%d,\"height\":%d},\"faces\":[", im->w, im->h);
 	for (i = 0; i < n; i++) {
 		/* the box as facefind prints it, cropped as facecrop would */
-		fk_box b = { rounded(faces[i].cx - faces[i].w / 2, 10),
-			     rounded(faces[i].cy - faces[i].h / 2, 10), rounded(faces[i].w, 10),
-			     rounded(faces[i].h, 10), rounded(faces[i].angle, 100), 0 };
+		fk_box b = { .x = rounded(faces[i].cx - faces[i].w / 2, 10),
+			     .y = rounded(faces[i].cy - faces[i].h / 2, 10),
+			     .w = rounded(faces[i].w, 10), .h = rounded(faces[i].h, 10),
+			     .angle = rounded(faces[i].angle, 100), .image = 1 };
 		fk_crop c;
 		if (fk_crop_geometry(&b, fk_model_find_margin(m), max_pixels, &c, err) < 0
 		    || fk_crop_image(im, &c, 0, &crop, err) < 0
