@@ -69,7 +69,7 @@ pipeline_json() {
 	[ "$(jq '.faces | length' got.json)" -eq 0 ]
 }
 
-@test "the same photo as a form's file field, as a PPM, and with k=1" {
+@test "the same photo as a form's file field, as a PPM, as a PNG, and with k=1" {
 	skip_without_data
 	start_server
 	photo=$DATA/dlib-faces/2008_002470.jpg
@@ -80,6 +80,9 @@ pipeline_json() {
 	cmp raw.json form.json
 	jpegtopnm "$photo" 2> /dev/null > photo.ppm
 	curl -sS -f -H 'Content-Type: image/x-portable-pixmap' --data-binary @photo.ppm \
+		"$URL/api/faces" | jq -c .faces | cmp - raw.json
+	pnmtopng photo.ppm > photo.png
+	curl -sS -f -H 'Content-Type: image/png' --data-binary @photo.png \
 		"$URL/api/faces" | jq -c .faces | cmp - raw.json
 	curl -sS -f -F "file=@$photo" "$URL/api/faces?k=1" |
 		jq -e --slurpfile r raw.json '.faces == [$r[0][] | .predictions |= .[:1]]'
