@@ -809,10 +809,8 @@ int main(int argc, char **argv)
 	fk_progname = "faceapi";
 	rq.t0 = now_ms();
 	while ((ch = getopt(argc, argv, "h")) != -1) {
-		if (ch == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		}
+		if (ch == 'h')
+			fk_help(usage);
 		fk_usage(usage);
 	}
 	if (optind != argc)
