@@ -16,6 +16,7 @@ void fk_find_defaults(fk_find_opts *o)
 	o->amax = 48;
 	o->astep = 6;
 	o->eyes = NULL;
+	o->eyes_note = 0;
 }
 
 static double deg2rad(double d)
@@ -220,15 +221,16 @@ int fk_find_faces(const fk_cascade *face, const fk_image *im, const fk_find_opts
 		for (i = 0; i < nr; i++) {
 			double u = r[i].x + r[i].w / 2.0, v = r[i].y + r[i].h / 2.0, phi = 0;
 			fk_face *f;
+			int e = 0;
 			if (o->eyes) {
-				int e = eye_line(o->eyes, g, gw, gh, &r[i], o->det.min_neighbors, &phi, err);
+				e = eye_line(o->eyes, g, gw, gh, &r[i], o->det.min_neighbors, &phi, err);
 				if (e < 0) {
 					free(r);
 					if (g != grey)
 						free(g);
 					goto out;
 				}
-				if (e == 0)
+				if (e == 0 && !o->eyes_note)
 					continue;
 			}
 			if (na == cap) {
@@ -256,6 +258,7 @@ int fk_find_faces(const fk_cascade *face, const fk_image *im, const fk_find_opts
 			f->h = r[i].h;
 			f->angle = a + phi;
 			f->n = r[i].n;
+			f->eyes = e;
 		}
 		free(r);
 		if (g != grey)

@@ -9,10 +9,11 @@
 
 /* a face: a w x h box centred at (cx, cy) in the photo, turned by angle
  * (its roll: degrees, positive clockwise as seen, the convention of
- * boxes.h and facecrop), and how many raw windows made it */
+ * boxes.h and facecrop), how many raw windows made it, and whether the
+ * eye check (when asked for) found two eyes */
 typedef struct {
 	double cx, cy, w, h, angle;
-	int n;
+	int n, eyes;
 } fk_face;
 
 typedef struct {
@@ -20,6 +21,8 @@ typedef struct {
 	int sweep;                  /* try the angles amin, amin+astep, .. amax */
 	double amin, amax, astep;
 	const fk_cascade *eyes;     /* non-NULL: keep faces with two eyes, whose line gives the roll */
+	int eyes_note;              /* with eyes: keep the faces without two eyes too, as
+				     * evidence (their eyes field 0, their roll unchanged) */
 } fk_find_opts;
 
 /* det defaults, no sweep (-48..48 by 6 when turned on), no eye check */
