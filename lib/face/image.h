@@ -29,6 +29,9 @@ int fk_read_image(FILE *f, fk_image *im, long long max_pixels, char *err);
 /* Write im as raw PPM (P6, maxval 255).  0 or -1 (write error, e.g. a full disk). */
 int fk_write_ppm(FILE *f, const fk_image *im, char *err);
 
+/* Write im as an RGB PNG (libpng).  0 or -1 (write error). */
+int fk_write_png(FILE *f, const fk_image *im, char *err);
+
 /* Make im hold w x h pixels (contents undefined), reusing im->px when it
  * is big enough.  0 or -1 (out of memory). */
 int fk_image_alloc(fk_image *im, int w, int h, char *err);
