@@ -14,18 +14,14 @@
 #include "outfile.h"
 #include "prog.h"
 
-#define CASCADES "/usr/share/opencv4/haarcascades/"
-#define FACE "haarcascade_frontalface_alt2"
-#define EYES "haarcascade_eye"
-
 static const char usage[] =
 	"usage: facefind [-eqr] [-c CASCADE] [-E CASCADE] [-s SCALE] [-n MINNEIGH]\n"
 	"                [-m MINSIZE] [-M MAXSIZE] [-A MIN:MAX:STEP] [-p MAXPIXELS]\n"
 	"                [-T N] [--biggest] [--center] [-o OUT] [IMAGE]\n"
 	"  print \"x y w h\" for each face of IMAGE (JPEG or netpbm, default stdin)\n"
 	"  -c CASCADE    face cascade, OpenCV's XML or packed by cascadepack (default\n"
-	"                " FACE " packed in ../share/facekit beside\n"
-	"                the program, else " CASCADES FACE ".xml)\n"
+	"                " FK_FACE " packed in ../share/facekit beside\n"
+	"                the program, else " FK_CASCADES FK_FACE ".xml)\n"
 	"  -s SCALE      pyramid scale factor, > 1 (default 1.1)\n"
 	"  -n MINNEIGH   keep groups of more than MINNEIGH windows (default 3)\n"
 	"  -m MINSIZE    smallest face side tried, pixels (default: the cascade's)\n"
@@ -34,7 +30,7 @@ static const char usage[] =
 	"  -A MIN:MAX:STEP  the angles -r tries, degrees (default -48:48:6)\n"
 	"  -e            keep faces with two eyes in their upper half; the eye line\n"
 	"                gives the roll angle, printed as a fifth column\n"
-	"  -E CASCADE    eye cascade (default " EYES ", the same way)\n"
+	"  -E CASCADE    eye cascade (default " FK_EYES ", the same way)\n"
 	"  -q            print nothing; exit 0 when there is a face, 2 when there is none\n"
 	"  --biggest     keep only the biggest face\n"
 	"  --center      print the centre \"x y\" of each face instead of its box\n"
@@ -49,25 +45,6 @@ struct opts {
 	int quiet, biggest, center;
 	long long max_pixels;
 };
-
-/* facekit's packed copy of opencv-data's cascade name: name.fkc in
- * ../share/facekit from the running program's folder (build/bin, or
- * PREFIX/bin once installed), else opencv-data's name.xml; path has room
- * for PATH_MAX + 64 bytes */
-static const char *default_cascade(const char *name, char *path)
-{
-	char exe[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-
-	if (n > 0 && (exe[n] = 0, slash = strrchr(exe, '/'))) {
-		*slash = 0;
-		snprintf(path, PATH_MAX + 64, "%s/../share/facekit/%s.fkc", exe, name);
-		if (access(path, R_OK) == 0)
-			return realpath(path, exe) ? strcpy(path, exe) : path;
-	}
-	snprintf(path, PATH_MAX + 64, CASCADES "%s.xml", name);
-	return path;
-}
 
 static void parse_sweep(const char *s, fk_find_opts *f)
 {
@@ -101,8 +78,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof *o);
 	fk_find_defaults(&o->find);
-	o->cascade = def_face = default_cascade(FACE, face_path);
-	o->eyes = def_eyes = default_cascade(EYES, eye_path);
+	o->cascade = def_face = fk_default_cascade(FK_FACE, face_path);
+	o->eyes = def_eyes = fk_default_cascade(FK_EYES, eye_path);
 	o->max_pixels = FK_MAX_PIXELS_DEFAULT;
 	fk_pool_set_threads(fk_online_cpus());
 	while ((c = getopt_long(argc, argv, "A:c:eE:hm:M:n:o:p:qrs:T:", longs, NULL)) != -1)

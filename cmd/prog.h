@@ -6,11 +6,13 @@
 #define FK_PROG_H
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <unistd.h>
 
@@ -18,6 +20,31 @@
 #include "pool.h"
 
 static const char *fk_progname = "facekit";
+
+/* opencv-data's cascades, and the two facekit uses by default */
+#define FK_CASCADES "/usr/share/opencv4/haarcascades/"
+#define FK_FACE "haarcascade_frontalface_alt2"
+#define FK_EYES "haarcascade_eye"
+
+/* facekit's packed copy of opencv-data's cascade name: name.fkc in
+ * ../share/facekit from the running program's folder (build/bin, or
+ * PREFIX/bin once installed), else opencv-data's name.xml; path has room
+ * for PATH_MAX + 64 bytes */
+static inline const char *fk_default_cascade(const char *name, char *path)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n > 0 && (exe[n] = 0, slash = strrchr(exe, '/'))) {
+		*slash = 0;
+		snprintf(path, PATH_MAX + 64, "%s/../share/facekit/%s.fkc", exe, name);
+		if (access(path, R_OK) == 0)
+			return realpath(path, exe) ? strcpy(path, exe) : path;
+	}
+	snprintf(path, PATH_MAX + 64, FK_CASCADES "%s.xml", name);
+	return path;
+}
+
 
 static inline void fk_warn(const char *fmt, ...)
 {
