@@ -394,8 +394,9 @@ static void collect(const struct opts *o, const struct photo *p, int mfd, const 
 		const fk_face *fc = &faces[k];
 		/* the box as facefind prints it, so that the manifest's line
 		 * cuts the same face again (facecrop -m MARGIN) */
-		fk_box b = { round10(fc->cx - fc->w / 2, 10), round10(fc->cy - fc->h / 2, 10),
-			     round10(fc->w, 10), round10(fc->h, 10), round10(fc->angle, 100), 0 };
+		fk_box b = { .x = round10(fc->cx - fc->w / 2, 10), .y = round10(fc->cy - fc->h / 2, 10),
+			     .w = round10(fc->w, 10), .h = round10(fc->h, 10),
+			     .angle = round10(fc->angle, 100) };
 		fk_crop c;
 		char *name;
 
