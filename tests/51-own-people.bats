@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# Your own people: records from a sorted faces folder (mkdataset FACES),
+# the split that keeps a picture on one side, suggestions (facesuggest),
+# and the bad folders a user makes.
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+	skip_without_data
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# faces/: facecollect of 8 photos each of two people, names with a space
+collected() {
+	local p f
+	for p in Tony_Blair Colin_Powell; do
+		mkdir -p "photos/${p/_/ }"
+		for f in $(ls "$DATA/lfw/images/$p" | head -n 8); do
+			cp "$DATA/lfw/images/$p/$f" "photos/${p/_/ }/"
+		done
+	done
+	facecollect -o faces photos 2> /dev/null
+}
+
+# records FILE SIDE [LABEL]: how many records of SIDE x SIDE FILE holds
+# (of LABEL only, when given)
+records() {
+	if [ $# -eq 2 ]; then
+		echo $(($(wc -c < "$1") / (1 + 3 * $2 * $2)))
+	else
+		od -An -v -tu1 -w$((1 + 3 * $2 * $2)) "$1" | awk -v l="$3" '$1 == l { n++ } END { print n + 0 }'
+	fi
+}
+
+@test "mkdataset FACES: the person folders are the classes, every face a record" {
+	collected
+	mkdir -p faces/nonface faces/suggested/Someone
+	cp "faces/Tony Blair/$(ls "faces/Tony Blair" | head -n 1)" faces/nonface/x.png
+	cp "faces/Tony Blair/$(ls "faces/Tony Blair" | head -n 1)" faces/suggested/Someone/y.png
+	n=$(find "faces/Tony Blair" "faces/Colin Powell" -type f | wc -l)
+	run mkdataset -o ds faces
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(cat ds/labels.txt)" = "$(printf 'Colin Powell\nTony Blair')" ]
+	[ $(($(records ds/train.bin 40) + $(records ds/test.bin 40))) -eq "$n" ]
+	[ "$(records ds/test.bin 40)" -ge 2 ]
+}
+
+@test "mkdataset FACES: a face saved again under another name is on its original's side" {
+	collected
+	dir="faces/Colin Powell"
+	o1=$(ls "$dir" | sed -n 1p) o3=$(ls "$dir" | sed -n 3p)
+	# the first face, smaller and saved again, named to sort 4th: alone
+	# it would be a test face, beside its original that trains
+	pngtopnm "$dir/$o1" | pnmscale 0.8 | pnmtopng > "$dir/${o3%.png}b.png"
+	[ "$(ls "$dir" | sed -n 4p)" = "${o3%.png}b.png" ]
+	run mkdataset -o ds faces
+	[ "$status" -eq 0 ] || fail "$output"
+	pngtopnm "$dir/${o3%.png}b.png" | ppmscale32 -s 40 > c.ppm
+	cifarunpack -s 40 ds/train.bin > train.ppm
+	pamsplit train.ppm 'one-%d.ppm'
+	found=0
+	for f in one-*.ppm; do cmp -s "$f" c.ppm && found=1; done
+	[ "$found" -eq 1 ] || fail "the copy is not a training record beside its original"
+}
+
+@test "mkdataset FACES: two faces of one photo go to the same side" {
+	collected
+	# make the manifest say that the first two faces of Colin Powell come from one photo
+	a=$(ls "faces/Colin Powell" | sed -n 1p) b=$(ls "faces/Colin Powell" | sed -n 4p)
+	pa=$(grep "^Colin Powell/$a" faces/manifest.txt | cut -f2)
+	awk -F'\t' -v OFS='\t' -v b="Colin Powell/$b" -v p="$pa" '$1 == b { $2 = p } { print }' \
+		faces/manifest.txt > m && mv m faces/manifest.txt
+	run mkdataset -o ds faces
+	[ "$status" -eq 0 ] || fail "$output"
+	# alone, the 4th face would be a test face; grouped with the 1st it trains
+	pngtopnm "faces/Colin Powell/$b" | ppmscale32 -s 40 > b.ppm
+	cifarunpack -s 40 ds/train.bin > train.ppm
+	pamsplit train.ppm 'one-%d.ppm'
+	found=0
+	for f in one-*.ppm; do cmp -s "$f" b.ppm && found=1; done
+	[ "$found" -eq 1 ] || fail "the 4th face is not a training record"
+}
+
+@test "mkdataset FACES: one person folder, too few faces, an empty folder or a bad file are named" {
+	collected
+	mv "faces/Colin Powell" away
+	run mkdataset -o ds faces
+	[ "$status" -eq 1 ]
+	assert_output --partial "1 person folder(s)"
+	mv away "faces/Colin Powell"
+	mkdir faces/Empty
+	run mkdataset -o ds faces
+	[ "$status" -eq 1 ]
+	assert_output --partial "faces/Empty: 0 face(s)"
+	rmdir faces/Empty
+	mkdir faces/Lonely
+	cp "faces/Tony Blair/$(ls "faces/Tony Blair" | head -n 1)" faces/Lonely/
+	run mkdataset -o ds faces
+	[ "$status" -eq 1 ]
+	assert_output --partial "faces/Lonely: 1 face(s)"
+	rm -r faces/Lonely
+	echo hello > "faces/Tony Blair/note.txt"
+	run mkdataset -o ds faces
+	[ "$status" -eq 1 ]
+	assert_output --partial "cannot group its faces"
+	rm "faces/Tony Blair/note.txt"
+	run mkdataset -m 1.5 -o ds faces
+	[ "$status" -eq 2 ]
+	assert_output --partial "-m:"
+	[ ! -e ds/train.bin ]
+}
+
+@test "facesuggest: faces the model is sure of go to suggested/NAME, the rest stay" {
+	collected
+	mkdataset -o ds faces 2> /dev/null
+	facetrain -o m.model -l ds/labels.txt -N 'conv 5 8; pool 3 2; fc N' -b 16 -n 150 ds/train.bin 2> /dev/null
+	# the faces back to unsorted, as if never sorted
+	mv faces/*/*.png faces/unsorted/ 2> /dev/null || true
+	rm -rf "faces/Tony Blair" "faces/Colin Powell"
+	n=$(ls faces/unsorted | wc -l)
+	run facesuggest -n m.model faces
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq "$n" ]
+	run facesuggest -t 0.5 m.model faces
+	[ "$status" -eq 0 ]
+	assert_output --partial "faces suggested"
+	s=$(find faces/suggested -name '*.png' | wc -l)
+	[ "$s" -ge $((n / 2)) ]
+	[ $((s + $(ls faces/unsorted | wc -l))) -eq "$n" ]
+	# most suggestions right: a Tony Blair face suggested as Tony Blair
+	right=$(find "faces/suggested/Tony Blair" -name 'Tony_Blair*' | wc -l)
+	wrong=$(find "faces/suggested/Tony Blair" -name 'Colin_Powell*' | wc -l)
+	[ "$right" -gt "$wrong" ]
+	# a threshold of 1.01 is refused; of 1 takes (nearly) every face back
+	run facesuggest -t 1.01 m.model faces
+	[ "$status" -eq 2 ]
+	run facesuggest -t 1 m.model faces
+	[ "$status" -eq 0 ]
+	[ "$(ls faces/unsorted | wc -l)" -ge $((n - 2)) ]
+}
+
+@test "facesuggest: no faces folder, no model, bad usage" {
+	run facesuggest m.model nowhere
+	[ "$status" -eq 1 ]
+	mkdir -p faces/unsorted
+	run facesuggest missing.model faces
+	[ "$status" -eq 1 ]
+	assert_output --partial "missing.model"
+	run facesuggest faces
+	[ "$status" -eq 2 ]
+	run facesuggest -h
+	[ "$status" -eq 0 ]
+	assert_output --partial "usage: facesuggest"
+}
