@@ -38,7 +38,7 @@ static const char usage[] =
 struct opts {
 	const fk_cascade *cascade;
 	const char *faces;
-	int side, eyes_only;
+	int side, eyes_only, side_given, margin_given;
 	double margin;
 	long long max_pixels;
 	fk_find_opts find;
@@ -79,12 +79,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'e': o->eyes_only = 1; break;
 		case 'h': fputs(usage, stdout); exit(fk_close_out(0));
-		case 'm': o->margin = fk_num_arg("-m", optarg, 0.1, 10, usage); break;
+		case 'm': o->margin = fk_num_arg("-m", optarg, 0.1, 10, usage); o->margin_given = 1; break;
 		case 'n': o->find.det.min_neighbors = (int)fk_int_arg("-n", optarg, 0, INT_MAX, usage); break;
 		case 'o': o->faces = optarg; break;
 		case 'p': o->max_pixels = fk_int_arg("-p", optarg, 1, LONG_MAX, usage); break;
 		case 'r': o->find.sweep = 1; break;
-		case 's': o->side = (int)fk_int_arg("-s", optarg, 8, 4096, usage); break;
+		case 's': o->side = (int)fk_int_arg("-s", optarg, 8, 4096, usage); o->side_given = 1; break;
 		case 'T': o->find.det.threads = (int)fk_int_arg("-T", optarg, 1, FK_POOL_MAX, usage); break;
 		default: fk_usage(usage);
 		}
@@ -141,7 +141,8 @@ static void insert(char ***v, size_t *n, size_t *cap, char *s)
 	(*v)[lo] = s;
 }
 
-/* ---- the manifest: "FACE<TAB>PHOTO<TAB>x y w h angle<TAB>N<TAB>EYES" ---- */
+/* ---- the manifest: "FACE<TAB>PHOTO<TAB>x y w h angle<TAB>N<TAB>EYES",
+ * after a line naming the format and one "# margin=M side=S" ---- */
 #define MANIFEST_HEAD "# facecollect manifest 1: face, photo, box \"x y w h angle\", neighbours, eyes\n"
 
 /* the next tab-separated field of *s, NUL-terminated in place */
@@ -159,7 +160,23 @@ static char *field(char **s)
 	return f;
 }
 
-static void read_manifest(const char *path)
+/* a faces folder holds faces of one margin and side: those of its
+ * manifest, taken when not given, refused when given otherwise */
+static void agree(struct opts *o, const char *path, long no, const char *line)
+{
+	double m;
+	int side;
+
+	if (sscanf(line, "# margin=%lf side=%d", &m, &side) != 2)
+		fk_die("%s:%ld: not \"# margin=M side=S\": \"%.60s\"", path, no, line);
+	if ((o->margin_given && fabs(m - o->margin) > 1e-9) || (o->side_given && side != o->side))
+		fk_die("%s: its faces are cut with margin %g at side %d, not -m %g -s %d: "
+		       "give those, or another faces folder", path, m, side, o->margin, o->side);
+	o->margin = m;
+	o->side = side;
+}
+
+static void read_manifest(const char *path, struct opts *o)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL, *s, *face, *photo;
@@ -177,6 +194,8 @@ static void read_manifest(const char *path)
 		if (line[len - 1] != '\n')	/* a line cut short: not counted */
 			break;
 		line[len - 1] = 0;
+		if (!strncmp(line, "# margin=", 9))
+			agree(o, path, no, line);
 		if (line[0] == '#' || !line[0])
 			continue;
 		s = line;
@@ -465,9 +484,13 @@ int main(int argc, char **argv)
 		fk_die("%s: %s", manifest, strerror(errno));
 	if (flock(mfd, LOCK_EX | LOCK_NB))
 		fk_die("%s: another facecollect is writing to %s", manifest, o.faces);
-	read_manifest(manifest);
-	if (lseek(mfd, 0, SEEK_END) == 0)
-		append(mfd, manifest, MANIFEST_HEAD, sizeof MANIFEST_HEAD - 1);
+	read_manifest(manifest, &o);
+	if (lseek(mfd, 0, SEEK_END) == 0) {
+		char head[sizeof MANIFEST_HEAD + 64];
+		int n = snprintf(head, sizeof head, "%s# margin=%.10g side=%d\n", MANIFEST_HEAD,
+				 o.margin, o.side);
+		append(mfd, manifest, head, (size_t)n);
+	}
 
 	for (int a = optind; a < argc; a++) {
 		struct stat sb;

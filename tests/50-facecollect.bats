@@ -101,6 +101,30 @@ arrange() {
 	[ "$(grep -vc '^#' faces/manifest.txt)" -eq 12 ]
 }
 
+@test "a faces folder keeps one margin and side: a second run takes them, refuses others" {
+	mkdir photos
+	cp "$L"/Tony_Blair/Tony_Blair_0001.jpg photos/
+	facecollect -o faces -m 1.5 -s 64 photos
+	sed -n 2p faces/manifest.txt | grep -qx '# margin=1.5 side=64'
+	cp "$L"/Tony_Blair/Tony_Blair_0002.jpg photos/
+	run facecollect -o faces -m 1.25 photos
+	[ "$status" -eq 1 ]
+	assert_output --partial "cut with margin 1.5 at side 64"
+	facecollect -o faces photos
+	pngtopnm faces/unsorted/Tony_Blair_0002-1.png | pamfile | grep -q '64 by 64'
+	grep '^unsorted/Tony_Blair_0002-1.png' faces/manifest.txt | cut -f3 |
+		facecrop -m 1.5 - "$L"/Tony_Blair/Tony_Blair_0002.jpg | ppmscale32 -s 64 > want.ppm
+	pngtopnm faces/unsorted/Tony_Blair_0002-1.png | cmp - want.ppm
+	# and mkdataset passes the margin on, so that classify-dir cuts
+	# facefind's boxes as these were cut (1.5 at the stored side 40, the
+	# model's input 32 its centre)
+	mkdir faces/a faces/b
+	cp faces/unsorted/*.png faces/a/; cp faces/unsorted/*.png faces/b/
+	mkdataset -o ds faces
+	facetrain -o m.model -N 'conv 5 8; pool 3 2; fc N' -b 4 -n 2 ds/train.bin 2> /dev/null
+	faceclassify -i m.model | grep -qx 'find-margin 1.2'
+}
+
 @test "two photos of one name in two folders get two face names" {
 	mkdir -p photos/a photos/b
 	cp "$L"/Tony_Blair/Tony_Blair_0001.jpg photos/a/x.jpg
