@@ -22,7 +22,7 @@ setup() {
 	done
 	run mkdataset
 	[ "$status" -eq 2 ]
-	assert_output --partial "mkdataset: expected one TASK or FOLDER, got 0"
+	assert_output --partial "mkdataset: expected one TASK, FOLDER or FACES, got 0"
 	run contact-sheet model records
 	[ "$status" -eq 2 ]
 	assert_output --partial "contact-sheet: no output file"
