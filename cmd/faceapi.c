@@ -34,7 +34,6 @@ static const char usage[] =
 	"  FACEKIT_WAIT       milliseconds a request waits for a slot (default 2000)\n"
 	"  FACEKIT_FACES      the faces folder of /api/sort (none without it)\n";
 
-#define CASCADES "/usr/share/opencv4/haarcascades/"
 
 /* the request, as the web server hands it over */
 typedef struct {
@@ -123,25 +122,13 @@ static long long env_num(const char *name, long long def, long long lo, long lon
 	return *end || errno || v < lo || v > hi ? -1 : v;
 }
 
-/* facefind's default cascade: name.fkc in ../share/facekit beside this
- * program, else opencv-data's name.xml, into path[PATH_MAX + 64] */
-static const char *default_cascade(const char *env, const char *name, char *path)
+/* the cascade named by the environment variable env, else facefind's
+ * default, into path[PATH_MAX + 64] */
+static const char *cascade_path(const char *env, const char *name, char *path)
 {
-	char exe[PATH_MAX], *slash;
 	const char *s = getenv(env);
-	ssize_t n;
 
-	if (s && *s)
-		return s;
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0 && (exe[n] = 0, slash = strrchr(exe, '/'))) {
-		*slash = 0;
-		snprintf(path, PATH_MAX + 64, "%s/../share/facekit/%s.fkc", exe, name);
-		if (access(path, R_OK) == 0)
-			return path;
-	}
-	snprintf(path, PATH_MAX + 64, CASCADES "%s.xml", name);
-	return path;
+	return s && *s ? s : fk_default_cascade(name, path);
 }
 
 static fk_model *load_model(char *err)
@@ -342,11 +329,9 @@ static int name_faces(const settings *s, const fk_image *im, fk_model *m, long l
 	fk_face *faces = NULL;
 	fk_find_opts find = s->find;
 
-	if (!(face = fk_cascade_load(default_cascade("FACEKIT_CASCADE",
-			"haarcascade_frontalface_alt2", fpath), err)))
+	if (!(face = fk_cascade_load(cascade_path("FACEKIT_CASCADE", FK_FACE, fpath), err)))
 		goto done;
-	if (s->eyes && !(eyes = fk_cascade_load(default_cascade("FACEKIT_EYES",
-			"haarcascade_eye", epath), err)))
+	if (s->eyes && !(eyes = fk_cascade_load(cascade_path("FACEKIT_EYES", FK_EYES, epath), err)))
 		goto done;
 	find.eyes = eyes;
 	if (fk_find_faces(face, im, &find, &faces, &n, err) < 0)
