@@ -117,6 +117,59 @@ u32() {
 	assert_output --partial "(standard input):1: <x> is not a cascade"
 }
 
+# laughs N: a 1 KB cascade whose stage threshold is an entity nested N
+# levels deep, ten references a level: 2 * 10^(N+1) bytes once expanded
+laughs() {
+	local i j
+	printf '<?xml version="1.0"?>\n<!DOCTYPE opencv_storage [\n<!ENTITY l0 "0 0 0 0 0 0 0 0 0 0 ">\n'
+	for ((i = 1; i <= $1; i++)); do
+		printf '<!ENTITY l%d "' $i
+		for j in 0 1 2 3 4 5 6 7 8 9; do printf '&l%d;' $((i - 1)); done
+		printf '">\n'
+	done
+	printf ']>\n<opencv_storage><cascade><stageType>BOOST</stageType><featureType>HAAR</featureType>'
+	printf '<height>4</height><width>4</width><featureParams><maxCatCount>0</maxCatCount></featureParams>'
+	printf '<stageNum>1</stageNum><stages><_><maxWeakCount>0</maxWeakCount><stageThreshold>&l%d;</stageThreshold>' $1
+	printf '<weakClassifiers/></_></stages><features/></cascade></opencv_storage>\n'
+}
+
+@test "a DOCTYPE (billion laughs: nested entities) is refused at once, in cascadepack and facefind" {
+	laughs 8 > lol.xml
+	[ "$(stat -c %s lol.xml)" -lt 1500 ]
+	# the same in UTF-16, where libxml2's guard and the DTD check refuse it
+	iconv -f UTF-8 -t UTF-16 lol.xml > lol16.xml
+	laughs 0 | iconv -f UTF-8 -t UTF-16 > dtd16.xml
+	ppmmake rgb:80/80/80 30 30 > p.ppm
+	# 2 GB of expansion in 150 MB of address space (not under the
+	# sanitizers, which reserve terabytes)
+	lim=150000
+	[ "${FACEKIT_SAN:-0}" = 1 ] && lim=unlimited
+	while IFS='|' read -r f want; do
+		run bash -c 'ulimit -v $1 && cascadepack $2' sh $lim $f
+		assert_failure 1
+		assert_output --partial "cascadepack: $f$want"
+		run bash -c 'ulimit -v $1 && facefind -c $2 p.ppm' sh $lim $f
+		assert_failure 1
+		assert_output --partial "facefind: $f$want"
+	done <<-EOF
+	lol.xml|:2: a DOCTYPE has no place in a cascade (entities are refused)
+	lol16.xml|:
+	dtd16.xml|: a DOCTYPE has no place in a cascade (entities are refused)
+	EOF
+}
+
+@test "elements nested 300 deep are refused (libxml2's limit is 256)" {
+	{
+		printf '<opencv_storage>'
+		for ((i = 0; i < 300; i++)); do printf '<a>'; done
+		for ((i = 0; i < 300; i++)); do printf '</a>'; done
+		printf '</opencv_storage>\n'
+	} > deep.xml
+	run cascadepack deep.xml
+	assert_failure 1
+	assert_output --partial "cascadepack: deep.xml:1: not well-formed XML: Excessive depth"
+}
+
 @test "a damaged packed cascade: exit 1 saying what is wrong, in cascadepack and facefind" {
 	need_opencv_data
 	cascadepack $H/haarcascade_eye.xml > good.fkc

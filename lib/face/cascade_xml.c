@@ -14,6 +14,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -485,12 +486,58 @@ static void silent(void *ctx, const char *fmt, ...)
 	(void)fmt;
 }
 
+/* The line of a DOCTYPE in the prolog of b (ASCII or UTF-8), or 0: after
+ * an optional byte-order mark, white space, the XML declaration, comments
+ * and processing instructions, the next markup is the DOCTYPE or the root
+ * element. */
+static long doctype_line(const unsigned char *b, size_t n)
+{
+	const unsigned char *p = b, *e = b + n;
+	long line = 1;
+
+	if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+		p += 3;
+	for (;;) {
+		const char *end;
+		size_t len;
+		while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+			line += *p++ == '\n';
+		if (e - p >= 9 && !memcmp(p, "<!DOCTYPE", 9))
+			return line;
+		if (e - p >= 4 && !memcmp(p, "<!--", 4))
+			end = "-->";
+		else if (e - p >= 2 && !memcmp(p, "<?", 2))
+			end = "?>";
+		else
+			return 0;
+		len = strlen(end);
+		for (p += 2; e - p >= (ptrdiff_t)len && memcmp(p, end, len); p++)
+			line += *p == '\n';
+		if (e - p < (ptrdiff_t)len)
+			return 0;
+		p += len;
+	}
+}
+
 fk_cascade *fk_cascade_xml(const unsigned char *b, size_t n, const char *path, char *err)
 {
 	struct loader L = { path, err, NULL, NULL, NULL };
 	fk_cascade *c;
 	xmlDoc *doc;
+	long line;
 
+	/* A cascade has no business with a DTD: the entities one declares
+	 * expand, nested, to gigabytes from a few kilobytes of file.  A
+	 * DOCTYPE is refused before libxml2 reads it; in an encoding the
+	 * scan cannot read, libxml2's own guard against entity amplification
+	 * (which XML_PARSE_HUGE would turn off, with its limits of 256
+	 * levels of elements and 10 MB of text in one node) bounds the parse,
+	 * and the document's DTD is refused after it. */
+	if ((line = doctype_line(b, n)) > 0) {
+		snprintf(err, FK_ERRLEN, "%s:%ld: a DOCTYPE has no place in a cascade (entities are refused)",
+			 path, line);
+		return NULL;
+	}
 	pthread_once(&x_once, load_libxml2);
 	if (X.why[0]) {
 		snprintf(err, FK_ERRLEN, "%s: %s", path, X.why);
@@ -499,12 +546,17 @@ fk_cascade *fk_cascade_xml(const unsigned char *b, size_t n, const char *path, c
 	/* libxml2 reports nothing itself: its last error becomes the message */
 	X.setGenericErrorFunc(NULL, silent);
 	doc = X.readMemory((const char *)b, (int)n, path, NULL, XML_PARSE_NOERROR | XML_PARSE_NOWARNING
-			    | XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
+			    | XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
 	X.setGenericErrorFunc(NULL, NULL);
+	if (doc && (doc->intSubset || doc->extSubset)) {
+		X.freeDoc(doc);
+		snprintf(err, FK_ERRLEN, "%s: a DOCTYPE has no place in a cascade (entities are refused)", path);
+		return NULL;
+	}
 	if (!doc) {
 		const xmlError *e = X.getLastError();
 		char msg[160] = "unreadable";
-		long line = e ? e->line : 0;
+		line = e ? e->line : 0;
 		if (e && e->message) {
 			snprintf(msg, sizeof msg, "%s", e->message);
 			msg[strcspn(msg, "\n")] = 0;
