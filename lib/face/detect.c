@@ -53,14 +53,17 @@ static void integrals(const unsigned char *g, int w, int h, size_t st, uint32_t 
 	memset(sq, 0, (w + 1) * sizeof *sq);
 	for (y = 0; y < h; y++) {
 		const unsigned char *p = g + (size_t)y * w;
+		/* the row above through its own pointer: s[x + 1 - st] would
+		 * wrap the unsigned index below 0 */
+		const uint32_t *su = sum + (size_t)y * st, *qu = sq + (size_t)y * st;
 		uint32_t *s = sum + (y + 1) * st, *q = sq + (y + 1) * st;
 		uint32_t rs = 0, rq = 0;
 		s[0] = q[0] = 0;
 		for (x = 0; x < w; x++) {
 			rs += p[x];
 			rq += (uint32_t)p[x] * p[x];
-			s[x + 1] = s[x + 1 - st] + rs;
-			q[x + 1] = q[x + 1 - st] + rq;
+			s[x + 1] = su[x + 1] + rs;
+			q[x + 1] = qu[x + 1] + rq;
 		}
 	}
 	if (tilt) {
