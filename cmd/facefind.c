@@ -56,8 +56,12 @@ static void parse_sweep(const char *s, fk_find_opts *f)
 		if (e2 != e1 + 1 && *e2 == ':') {
 			f->astep = strtod(e2 + 1, &e3);
 			if (e3 != e2 + 1 && !*e3 && fabs(f->amin) <= 180 && fabs(f->amax) <= 180
-			    && f->amin <= f->amax && f->astep > 0 && f->astep <= 360)
-				return;
+			    && f->amin <= f->amax && f->astep > 0 && f->astep <= 360) {
+				if ((f->amax - f->amin) / f->astep <= FK_MAX_ANGLES - 1)
+					return;
+				fk_warn("-A: \"%s\" tries more than %d angles", s, FK_MAX_ANGLES);
+				fk_usage(usage);
+			}
 		}
 	}
 	fk_warn("-A: \"%s\" is not MIN:MAX:STEP with -180 <= MIN <= MAX <= 180 and STEP > 0", s);

@@ -64,6 +64,13 @@ matched() {
 	assert_output --partial '"10:-10:6"'
 	run facefind -A -48:48:0 x.ppm
 	assert_failure 2
+	# a sweep of 360001 angles is the option's fault, not the photo's
+	ppmmake rgb:80/80/80 30 30 > x.ppm
+	run facefind -A -180:180:0.001 x.ppm
+	assert_failure 2
+	assert_output --partial 'facefind: -A: "-180:180:0.001" tries more than 3601 angles'
+	run facefind -A -180:180:0.1 x.ppm
+	assert_success
 }
 
 @test "-T N: the same faces for every thread count, the default every CPU" {

@@ -192,7 +192,7 @@ int fk_find_faces(const fk_cascade *face, const fk_image *im, const fk_find_opts
 		return -1;
 	}
 	if (o->sweep) {
-		if (!(o->astep > 0) || !(o->amin <= o->amax) || (o->amax - o->amin) / o->astep > 3600) {
+		if (!(o->astep > 0) || !(o->amin <= o->amax) || (o->amax - o->amin) / o->astep > FK_MAX_ANGLES - 1) {
 			snprintf(err, FK_ERRLEN, "bad angle sweep %g:%g:%g", o->amin, o->amax, o->astep);
 			free(grey);
 			return -1;

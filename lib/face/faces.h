@@ -19,11 +19,14 @@ typedef struct {
 typedef struct {
 	fk_detect_opts det;
 	int sweep;                  /* try the angles amin, amin+astep, .. amax */
-	double amin, amax, astep;
+	double amin, amax, astep;   /* at most FK_MAX_ANGLES of them */
 	const fk_cascade *eyes;     /* non-NULL: keep faces with two eyes, whose line gives the roll */
 	int eyes_note;              /* with eyes: keep the faces without two eyes too, as
 				     * evidence (their eyes field 0, their roll unchanged) */
 } fk_find_opts;
+
+/* the most angles a sweep tries: every tenth of a degree of a turn */
+#define FK_MAX_ANGLES 3601
 
 /* det defaults, no sweep (-48..48 by 6 when turned on), no eye check */
 void fk_find_defaults(fk_find_opts *o);
