@@ -231,8 +231,10 @@ static cnn *start(const options *o, char **names, int nclass)
 	fk_prep_format(&o->prep, prep);
 	format_settings(o, settings, sizeof settings);
 	fresh = cnn_new(o->spec, 3, crop, crop, nclass, o->seed, err);
-	if (!fresh)
-		fk_die("network spec: %s", err);
+	if (!fresh) {
+		fk_warn("-N: %s", err);
+		fk_usage(usage);
+	}
 	if (stat(o->model, &st) != 0) {
 		if (cnn_set_class_names(fresh, names, nclass, err) < 0 ||
 		    cnn_set_prep(fresh, prep, err) < 0 ||
@@ -247,8 +249,7 @@ static cnn *start(const options *o, char **names, int nclass)
 		       o->model);
 	net = cnn_load(o->model, err);
 	if (!net)
-		fk_die("%s: cannot resume from it: %s (remove it to start afresh)",
-		       o->model, err);
+		fk_die("cannot resume: %s (remove it to start afresh)", err);
 	if (strcmp(cnn_spec(net), cnn_spec(fresh)))
 		fk_die("%s: cannot resume: its network is \"%s\", not \"%s\"", o->model,
 		       cnn_spec(net), cnn_spec(fresh));
@@ -447,9 +448,8 @@ static void parse_contrast(fk_prep *p, const char *s)
 	p->con_lo = strtof(s, &end);
 	if (*end != ',' || end == s)
 		goto bad;
-	s = end + 1;
-	p->con_hi = strtof(s, &end);
-	if (*end || end == s)
+	p->con_hi = strtof(end + 1, &end);
+	if (*end || end[-1] == ',')
 		goto bad;
 	return;
 bad:

@@ -188,7 +188,8 @@ wait_rows() {
 	echo "precious" > m.bin
 	run facetrain -o m.bin -l labels.txt -s 36 rec.bin
 	assert_failure 1
-	assert_output --partial "m.bin: cannot resume from it"
+	# the file named once
+	assert_output "facetrain: cannot resume: m.bin: truncated: 9 bytes, shorter than the 20-byte header (remove it to start afresh)"
 	[ "$(cat m.bin)" = precious ]
 	facetrain -o n.bin -l labels.txt -N 'fc N' -s 36 -n 2 -b 2 rec.bin 2> /dev/null
 	cp n.bin keep.bin
@@ -445,8 +446,18 @@ one_record() {
 	assert_failure 2
 	run facetrain -o m.bin -l one.txt -C 2 one.bin
 	assert_failure 2
-	run facetrain -o m.bin -l one.txt -N 'conv x' one.bin
-	assert_failure 1
+	# a bad network spec is the option's fault, quoted with its name
+	printf 'a\nb\n' > two.txt
+	run facetrain -o m.bin -l two.txt -N 'conv x' one.bin
+	assert_failure 2
+	assert_output --partial "facetrain: -N: spec part 1 'conv x'"
+	run facetrain -o m.bin -l two.txt -N 'fc 3' one.bin
+	assert_failure 2
+	assert_output --partial "facetrain: -N: spec part 1 'fc 3'"
+	[ ! -e m.bin ]
+	run facetrain -o m.bin -l two.txt -C 1,x one.bin
+	assert_failure 2
+	assert_output --partial 'facetrain: -C: "1,x" is not LO,HI'
 	run facetrain -h
 	assert_success
 	assert_output --partial "usage: facetrain"
