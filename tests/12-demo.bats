@@ -9,7 +9,7 @@ setup() {
 @test "-h prints the usage and exits 0" {
 	run demo -h
 	assert_success
-	assert_output --partial "demo [-o OUT.png]"
+	assert_line "usage: demo [-o OUT.png] [-s N] [-m F] [-M MODEL] [-T N] [PHOTO [BOXES]]"
 }
 
 @test "the default photo's faces, as facefind finds them, become one PNG" {
@@ -54,6 +54,9 @@ setup() {
 	[ "$(printf '%s\n' "${lines[@]}" | grep -c ': face [0-9]* (.*): Someone [01]\.[0-9][0-9] Nobody [01]\.[0-9][0-9]$')" -eq "$n" ]
 	assert_output --partial "sheet.png: $n faces"
 	pngtopam sheet.png | pamfile | grep -q 'PPM raw'
+	run bash -c 'demo -M m -o sheet2.png > /dev/full'
+	assert_failure 1
+	assert_output "demo: write error on standard output"
 }
 
 @test "faces are cut at the model's margin for facefind's boxes, unless -m says" {

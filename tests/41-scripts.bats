@@ -14,6 +14,49 @@ setup() {
 	done
 }
 
+@test "every script in scripts/: -h prints a usage line; into a full disk it exits 1 saying so" {
+	for s in "$BATS_TEST_DIRNAME"/../scripts/*; do
+		n=${s##*/}
+		run "$s" -h
+		assert_success
+		assert_line --partial "usage: $n "
+		run bash -c '"$1" -h > /dev/full' sh "$s"
+		assert_failure 1
+		assert_output "$n: write error on standard output"
+	done
+}
+
+@test "a full disk on standard output: lfw-boxes, plot-log, evaluate exit 1 saying so" {
+	# one annotation line: name, box, pose, 10 and ten points
+	echo "A/A_0001.jpg 10 10 100 100 0 10 $(seq -s ' ' 21 40)" > ann.txt
+	run lfw-boxes ann.txt
+	assert_success
+	assert_output "A/A_0001.jpg 6 6 60 60 45.0000"
+	run bash -c 'lfw-boxes ann.txt > /dev/full'
+	assert_failure 1
+	# after awk's own word on it
+	assert_line "lfw-boxes: write error on standard output"
+	run lfw-boxes missing.txt
+	assert_failure 1
+	assert_output "lfw-boxes: missing.txt: cannot read it"
+	printf '# step\tloss\tlr\tseconds\n1\t0.7\t0.1\t0.5\n2\t0.6\t0.1\t1.0\n' > log.tsv
+	plot-log log.tsv | pngtopam | pamfile | grep -q 'PPM raw'
+	run bash -c 'plot-log log.tsv > /dev/full'
+	assert_failure 1
+	assert_output "plot-log: write error on standard output"
+	# two people of four photos each (the 4th a test one), two training steps
+	mkdir -p people/Ann people/Bob
+	for i in 1 2 3 4; do
+		ppmmake rgb:80/40/2$i 60 60 > people/Ann/a$i.ppm
+		ppmmake rgb:20/40/8$i 60 60 > people/Bob/b$i.ppm
+		printf 'Ann/a%d.ppm 10 10 40 40\nBob/b%d.ppm 10 10 40 40\n' $i $i
+	done > boxes
+	run bash -c 'evaluate -b boxes -w ev -s 32 -c 32 -n 2 people -N "fc N" -b 2 > /dev/full'
+	assert_failure 1
+	assert_output --partial "evaluate: write error on standard output"
+	[ -s ev/report.txt ]
+}
+
 @test "unknown options and missing operands exit 2 with the usage" {
 	for s in mkdataset evaluate classify-dir contact-sheet make-model; do
 		run "$s" -Q
@@ -193,6 +236,10 @@ SH
 		'photos/a2.jpg|0 0 20 20|0|only' 'photos/a2.jpg|10 10 20 20|1|only' \
 		'photos/c1.jpg|5 5 20 20|0|only' 'photos/d1.PNG|5 5 20 20|0|only')" ]
 	# a photo that cannot be read is named, the others still come out
+	# a full disk is said to be one, not blamed on the photos
+	PATH=$PWD/bin:$PATH run bash -c 'classify-dir m photos > /dev/full'
+	assert_failure 1
+	assert_output "classify-dir: cannot write the lines on standard output"
 	echo 'not a jpeg' > photos/a3.jpg
 	PATH=$PWD/bin:$PATH run classify-dir m photos
 	[ "$status" -eq 1 ]
