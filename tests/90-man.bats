@@ -36,6 +36,53 @@ top=$BATS_TEST_DIRNAME/..
 	done
 }
 
+# opts LEAD: the options named in the text on standard input after LEAD
+# (a regular expression), one a line: "-xyz" as -x -y -z, "--long" whole
+opts() {
+	sed 's/\\-/-/g' | awk -v lead="$1" '{
+		s = $0
+		while (match(s, lead "(--[a-z][a-z-]*|-[A-Za-z0-9]+)")) {
+			t = substr(s, RSTART, RLENGTH); s = substr(s, RSTART + RLENGTH)
+			sub(/^[^-]*/, "", t)
+			if (t ~ /^--/) print t
+			else for (i = 2; i <= length(t); i++) print "-" substr(t, i, 1)
+		}
+	}' | grep -vx -- -h | sort -u | xargs
+}
+
+# help_opts NAME: the options NAME -h shows: in its usage lines (the
+# "usage:" line and those under it that start with "[" or NAME) and as the
+# first word of its option lines ("  -x ...")
+help_opts() {
+	"$1" -h | awk -v n="${1##*/}" '
+		/^usage:/ { u = 1; print; next }
+		u && ($1 ~ /^\[/ || $1 == n) { print; next }
+		{ u = 0 }
+		/^[ \t]+-/ { print $1 }' | opts '(^|[ [])'
+}
+
+# page_opts SECTION PAGE: the options PAGE's SYNOPSIS names, or the tags
+# of its OPTIONS list
+page_opts() {
+	awk -v want="$1" '/^\.SH/ { s = $2; next }
+		s == want && (s == "SYNOPSIS" || prev == ".TP") { print s == "SYNOPSIS" ? $0 : $2 }
+		{ prev = $0 }' "$2" | opts '(^|[ ["])'
+}
+
+@test "-h and the man page name the same options, in SYNOPSIS and in OPTIONS" {
+	for p in "$top"/cmd/*.c "$top"/scripts/*; do
+		n=$(basename "$p" .c)
+		m=$top/man/$n.1
+		[ -e "$m" ] || continue
+		h=$(help_opts "$n")
+		[ -n "$h" ] || [ "$n" = cascadepack ] || fail "$n -h names no option"
+		[ "$(page_opts SYNOPSIS "$m")" = "$h" ] ||
+			fail "$n: -h names \"$h\", the SYNOPSIS of $m \"$(page_opts SYNOPSIS "$m")\""
+		[ "$(page_opts OPTIONS "$m")" = "$h" ] ||
+			fail "$n: -h names \"$h\", the OPTIONS of $m \"$(page_opts OPTIONS "$m")\""
+	done
+}
+
 @test "every man page formats without groff warnings" {
 	for m in "$top"/man/*.[1357]; do
 		run groff -mandoc -ww -z "$m"
