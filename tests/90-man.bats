@@ -75,7 +75,8 @@ page_opts() {
 		m=$top/man/$n.1
 		[ -e "$m" ] || continue
 		h=$(help_opts "$n")
-		[ -n "$h" ] || [ "$n" = cascadepack ] || fail "$n -h names no option"
+		[ -n "$h" ] || [ "$n" = cascadepack ] || [ "$n" = faceapi ] ||
+			fail "$n -h names no option"
 		[ "$(page_opts SYNOPSIS "$m")" = "$h" ] ||
 			fail "$n: -h names \"$h\", the SYNOPSIS of $m \"$(page_opts SYNOPSIS "$m")\""
 		[ "$(page_opts OPTIONS "$m")" = "$h" ] ||
