@@ -303,19 +303,6 @@ static double rounded(double v, double places)
 	return r == 0 ? 0 : r;
 }
 
-/* the classes in order of probability, best first (ties by index) */
-static void rank(const float *prob, int n, int *order)
-{
-	for (int i = 0; i < n; i++) {
-		int j = i;
-		while (j > 0 && prob[order[j - 1]] < prob[i]) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = i;
-	}
-}
-
 /* find, crop and name the faces of im into out's JSON; 0, or -1 with err */
 static int name_faces(const settings *s, const fk_image *im, fk_model *m, long long max_pixels,
 		      char *err)
@@ -348,7 +335,7 @@ static int name_faces(const settings *s, const fk_image *im, fk_model *m, long l
 		    || fk_crop_image(im, &c, 0, &crop, err) < 0
 		    || fk_model_classify(m, &crop, prob, err) < 0)
 			goto done;
-		rank(prob, nclass, order);
+		fk_rank_classes(prob, nclass, order);
 		fprintf(out, "%s{\"box\":{\"x\":%.10g,\"y\":%.10g,\"w\":%.10g,\"h\":%.10g},"
 			"\"angle\":%.10g,\"predictions\":[", i ? "," : "", b.x, b.y, b.w, b.h, b.angle);
 		for (int j = 0; j < k; j++) {

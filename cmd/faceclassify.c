@@ -25,19 +25,6 @@ typedef struct {
 	double threshold;
 } options;
 
-/* the classes in order of probability, best first */
-static void rank(const float *prob, int n, int *order)
-{
-	for (int i = 0; i < n; i++) {
-		int j = i;
-		while (j > 0 && prob[order[j - 1]] < prob[i]) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = i;
-	}
-}
-
 static void print(const options *o, const fk_model *m, long idx,
 		  const float *prob, const int *order)
 {
@@ -133,7 +120,7 @@ int main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		rank(prob, nclass, order);
+		fk_rank_classes(prob, nclass, order);
 		print(&o, m, idx, prob, order);
 	}
 	if (f != stdin)

@@ -366,3 +366,15 @@ int fk_dataset_read(const char *path, int *stored, float *margin, char *err)
 	*margin = mar;
 	return 0;
 }
+
+void fk_rank_classes(const float *prob, int n, int *order)
+{
+	for (int i = 0; i < n; i++) {	/* insertion: stable, n is small */
+		int j = i;
+		while (j > 0 && prob[order[j - 1]] < prob[i]) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+}

@@ -51,6 +51,9 @@ int fk_model_classify(fk_model *m, const fk_image *face, float *prob,
 int fk_model_classify_stored(fk_model *m, const fk_image *face, float *prob,
 			     char *err);
 
+/* order[0..n) = the classes by probability, best first (ties by index) */
+void fk_rank_classes(const float *prob, int n, int *order);
+
 /* confusion[true * nclass + predicted] += over every record of r, with the
  * averaged weights (ema) or the raw ones; the records must have the
  * model's stored side and labels below nclass.  0 or -1. */
