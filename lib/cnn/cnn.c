@@ -948,17 +948,23 @@ const char *cnn_class_name(const cnn *net, int i)
 	return net->names && i >= 0 && i < net->nclass ? net->names[i] : NULL;
 }
 
-int cnn_set_prep(cnn *net, const char *prep, char *err)
+/* *slot = a copy of text ("" for NULL) */
+static int set_text(char **slot, const char *text, char *err)
 {
-	char *copy = strdup(prep ? prep : "");
+	char *copy = strdup(text ? text : "");
 
 	if (!copy) {
 		snprintf(err, CNN_ERRLEN, "out of memory");
 		return -1;
 	}
-	free(net->prep);
-	net->prep = copy;
+	free(*slot);
+	*slot = copy;
 	return 0;
+}
+
+int cnn_set_prep(cnn *net, const char *prep, char *err)
+{
+	return set_text(&net->prep, prep, err);
 }
 
 const char *cnn_prep(const cnn *net)
@@ -968,15 +974,7 @@ const char *cnn_prep(const cnn *net)
 
 int cnn_set_train_settings(cnn *net, const char *text, char *err)
 {
-	char *copy = strdup(text ? text : "");
-
-	if (!copy) {
-		snprintf(err, CNN_ERRLEN, "out of memory");
-		return -1;
-	}
-	free(net->settings);
-	net->settings = copy;
-	return 0;
+	return set_text(&net->settings, text, err);
 }
 
 const char *cnn_train_settings(const cnn *net)
