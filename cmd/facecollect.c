@@ -214,8 +214,10 @@ static void read_manifest(const char *path, struct opts *o)
 		fk_die("%s: %s", path, strerror(errno));
 	free(line);
 	fclose(f);
-	qsort(seen.photo, seen.nphoto, sizeof *seen.photo, by_string);
-	qsort(seen.face, seen.nface, sizeof *seen.face, by_string);
+	if (seen.nphoto)	/* qsort wants an array, even of none */
+		qsort(seen.photo, seen.nphoto, sizeof *seen.photo, by_string);
+	if (seen.nface)
+		qsort(seen.face, seen.nface, sizeof *seen.face, by_string);
 }
 
 /* ---- the photos to read ---- */
@@ -511,6 +513,8 @@ int main(int argc, char **argv)
 			count.done++;
 		else
 			collect(&o, &photos.p[i], mfd, manifest);
+	}
+	for (i = 0; i < photos.n; i++) {
 		free(photos.p[i].path);
 		free(photos.p[i].person);
 	}
