@@ -32,6 +32,17 @@ records() {
 	fi
 }
 
+# trains FACE: FACE, scaled to 40x40, is one of ds/train.bin's records
+trains() {
+	local f
+	pngtopnm "$1" | ppmscale32 -s 40 > face.ppm
+	cifarunpack -s 40 ds/train.bin > train.ppm
+	rm -f one-*.ppm
+	pamsplit train.ppm 'one-%d.ppm' 2> /dev/null
+	for f in one-*.ppm; do cmp -s "$f" face.ppm && return 0; done
+	return 1
+}
+
 @test "mkdataset FACES: the person folders are the classes, every face a record" {
 	collected
 	mkdir -p faces/nonface faces/suggested/Someone
@@ -56,12 +67,7 @@ records() {
 	[ "$(ls "$dir" | sed -n 4p)" = "${o3%.png}b.png" ]
 	run mkdataset -o ds faces
 	[ "$status" -eq 0 ] || fail "$output"
-	pngtopnm "$dir/${o3%.png}b.png" | ppmscale32 -s 40 > c.ppm
-	cifarunpack -s 40 ds/train.bin > train.ppm
-	pamsplit train.ppm 'one-%d.ppm'
-	found=0
-	for f in one-*.ppm; do cmp -s "$f" c.ppm && found=1; done
-	[ "$found" -eq 1 ] || fail "the copy is not a training record beside its original"
+	trains "$dir/${o3%.png}b.png" || fail "the copy is not a training record beside its original"
 }
 
 @test "mkdataset FACES: two faces of one photo go to the same side" {
@@ -74,12 +80,7 @@ records() {
 	run mkdataset -o ds faces
 	[ "$status" -eq 0 ] || fail "$output"
 	# alone, the 4th face would be a test face; grouped with the 1st it trains
-	pngtopnm "faces/Colin Powell/$b" | ppmscale32 -s 40 > b.ppm
-	cifarunpack -s 40 ds/train.bin > train.ppm
-	pamsplit train.ppm 'one-%d.ppm'
-	found=0
-	for f in one-*.ppm; do cmp -s "$f" b.ppm && found=1; done
-	[ "$found" -eq 1 ] || fail "the 4th face is not a training record"
+	trains "faces/Colin Powell/$b" || fail "the 4th face is not a training record"
 }
 
 @test "mkdataset FACES: one person folder, too few faces, an empty folder or a bad file are named" {
