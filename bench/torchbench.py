@@ -150,13 +150,14 @@ def speed(threads, steps, name):
 def read_model(path):
     """the raw weights of a model file, per cnnmodel(5)"""
     b = open(path, "rb").read()
-    if b[:8] != b"\x89CNN\r\n\x1a\n" or struct.unpack_from("<I", b, 8)[0] not in (1, 2):
-        sys.exit("torchbench: not a version 1 or 2 cnnmodel")
+    version, = struct.unpack_from("<I", b, 8)
+    if b[:8] != b"\x89CNN\r\n\x1a\n" or version not in (1, 2, 3):
+        sys.exit("torchbench: not a version 1, 2 or 3 cnnmodel")
     length, = struct.unpack_from("<Q", b, 12)
     if length != len(b) or zlib.crc32(b[:-4]) != struct.unpack_from("<I", b, len(b) - 4)[0]:
         sys.exit("torchbench: bad length or CRC")
     at = 52
-    for _ in range(2):                          # spec, prep
+    for _ in range(3 if version >= 3 else 2):   # spec, prep, settings
         at += 4 + struct.unpack_from("<I", b, at)[0]
     nnames, = struct.unpack_from("<I", b, at)
     at += 4
