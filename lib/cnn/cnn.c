@@ -3,10 +3,11 @@
  * with its moving average, and the threads.
  *
  * All parameters live in one contiguous blob (p), their gradients in
- * another (g) and their moving average in a third (ema), each in layer
- * order, a layer's weights then its biases.  State that is saved but not
- * trained (batch norm's running statistics) lives in a blob of its own
- * (st) with its moving average (st_ema).
+ * another (g), their moving average in a third (ema) and, once momentum
+ * is used, their velocity in a fourth (v), each in layer order, a layer's
+ * weights then its biases.  State that is saved but not trained (batch
+ * norm's running statistics) lives in a blob of its own (st) with its
+ * moving average (st_ema).
  *
  * A batch is cut into CHUNKS contiguous chunks (fewer if it has fewer
  * images), whatever the thread count; the layers run one after the
@@ -53,6 +54,8 @@ struct cnn {
 	float *p, *g, *ema;
 	float *st, *st_ema;	/* state (ns), its moving average */
 	float *bst;		/* the layers' batch statistics (nbs) */
+	float *v;		/* velocity, NULL unless the last step had momentum */
+	int nesterov;		/* ... and it was Nesterov's */
 	char **names;
 	char *prep, *settings;
 	/* work buffers, for up to cap images in up to nparts chunks */
@@ -91,6 +94,13 @@ void cnn_train_defaults(cnn_train_opts *o)
 	o->decay_steps = 0;
 	o->weight_decay = 0.004f;
 	o->ema_decay = 0.9999f;
+	o->schedule = CNN_SCHED_STEP;
+	o->steps = 0;
+	o->warmup = 0.05f;
+	o->momentum = 0;
+	o->nesterov = 0;
+	o->decoupled_decay = 0;
+	o->smoothing = 0;
 }
 
 /* --- building a network from its spec */
@@ -426,7 +436,7 @@ void cnn_free(cnn *net)
 		free(net->names[i]);
 	free(net->names);
 	free(net->prep), free(net->settings), free(net->spec);
-	free(net->p), free(net->g), free(net->ema);
+	free(net->p), free(net->g), free(net->ema), free(net->v);
 	free(net->st), free(net->st_ema), free(net->bst);
 	free(net);
 }
@@ -488,6 +498,7 @@ typedef struct {
 	const int *y;		/* labels, NULL = forward only */
 	int n, chunks, layer;
 	float *dy, *dx;		/* backward: the layer's gradients */
+	float smooth;		/* label smoothing */
 } job;
 
 static long in_size(const cnn_layer *l)
@@ -500,16 +511,17 @@ static long out_size(const cnn_layer *l)
 	return (long)l->oc * l->oh * l->ow;
 }
 
-/* mean cross-entropy's share for images lo..lo+m-1 of n, and its gradient
- * d = (softmax(z) - onehot(y)) / n */
+/* mean cross-entropy's share for images lo..lo+m-1 of n against the
+ * targets q = (1 - e) onehot(y) + e/k, and its gradient d = (softmax(z) -
+ * q) / n; with e = 0, the plain one-hot loss to the bit */
 static double softmax_xent(const float *z, const int *y, int m, int n,
-			   int k, float *d)
+			   int k, float e, float *d)
 {
 	double loss = 0;
 
 	for (int i = 0; i < m; i++, z += k, d += k) {
 		float max = z[0];
-		double sum = 0;
+		double sum = 0, all = 0;
 		for (int j = 1; j < k; j++)
 			max = z[j] > max ? z[j] : max;
 		for (int j = 0; j < k; j++)
@@ -518,6 +530,15 @@ static double softmax_xent(const float *z, const int *y, int m, int n,
 		for (int j = 0; j < k; j++)
 			d[j] = (float)(exp((double)z[j] - max) / sum / n);
 		d[y[i]] -= 1.0f / n;
+		if (e == 0)
+			continue;
+		/* -sum q log p = (1 - e)(-log p_y) + e/k sum_j (-log p_j) */
+		for (int j = 0; j < k; j++)
+			all += log(sum) - ((double)z[j] - max);
+		loss += e * (all / k - (log(sum) - ((double)z[y[i]] - max)));
+		for (int j = 0; j < k; j++)
+			d[j] -= e / k / n;
+		d[y[i]] += e / n;
 	}
 	return loss;
 }
@@ -569,8 +590,8 @@ static void loss_part(void *arg, int part, int nparts)
 		       net->np * sizeof *net->g);
 		net->lpart[k] = softmax_xent(net->act[net->nl - 1] + (long)lo *
 					     net->nclass, jb->y + lo, m, jb->n,
-					     net->nclass, net->d[0] + (long)lo *
-					     net->nclass);
+					     net->nclass, jb->smooth,
+					     net->d[0] + (long)lo * net->nclass);
 	}
 }
 
@@ -612,11 +633,11 @@ static unsigned long long layer_seed(const cnn *net, int i)
  * after layer; with labels y, in training mode, then back: the loss of
  * each chunk in lpart, the gradient of each in g and gpart */
 static void run(cnn *net, int ema, const float *x, const int *y, int n,
-		int chunks)
+		int chunks, float smooth)
 {
 	int t = fk_pool_threads(), tc = chunks < t ? chunks : t;
 	job jb = {net, ema ? net->ema : net->p, x, y, n, chunks, 0, NULL,
-		  NULL};
+		  NULL, smooth};
 	int k = 0;
 
 	for (int i = 0; i < net->nl; i++) {
@@ -659,12 +680,16 @@ typedef struct {
 	cnn *net;
 	int parts;
 	float wd, lr, ema;
+	float mu, dd;	/* momentum (0: none), decoupled decay */
+	int nesterov;
 	double *l2;	/* per range: sum of decayed w^2 */
 } sweep;
 
-/* call fn on the pieces of [lo, hi) with the same decay factor */
-static void ranges(const cnn *net, long lo, long hi, float wd,
-		   void (*fn)(const sweep *, long, long, float, double *),
+/* call fn on the pieces of [lo, hi) that are one layer's weights (with
+ * the layer) or one layer's biases (with NULL) */
+static void ranges(const cnn *net, long lo, long hi,
+		   void (*fn)(const sweep *, long, long, const cnn_layer *,
+			      double *),
 		   const sweep *s, double *acc)
 {
 	for (int i = 0; i < net->nl; i++) {
@@ -675,19 +700,19 @@ static void ranges(const cnn *net, long lo, long hi, float wd,
 		if (b > hi)
 			b = hi;
 		if (a < b)
-			fn(s, a, b, l->decay ? wd : 0, acc);
+			fn(s, a, b, l, acc);
 		a = l->off + l->nw > lo ? l->off + l->nw : lo;
 		c = c < hi ? c : hi;
 		if (a < c)
-			fn(s, a, c, 0, acc);
+			fn(s, a, c, NULL, acc);
 	}
 }
 
-static void reduce_range(const sweep *s, long a, long b, float wd,
+static void reduce_range(const sweep *s, long a, long b, const cnn_layer *l,
 			 double *l2)
 {
 	cnn *net = s->net;
-	float *g = net->g, *w = net->p;
+	float *g = net->g, *w = net->p, wd = l && l->decay ? s->wd : 0;
 
 	for (int t = 1; t < s->parts; t++) {
 		const float *gp = net->gpart + (t - 1) * net->np;
@@ -708,21 +733,42 @@ static void reduce_part(void *arg, int part, int nparts)
 	long np = s->net->np;
 
 	s->l2[part] = 0;
-	ranges(s->net, np * part / nparts, np * (part + 1) / nparts, s->wd,
+	ranges(s->net, np * part / nparts, np * (part + 1) / nparts,
 	       reduce_range, s, &s->l2[part]);
+}
+
+/* the step u: g, or with momentum v = mu v + g and u = v (classical) or
+ * g + mu v (Nesterov), plus the decoupled decay d w on weights that take
+ * it; w -= lr u; then the average.  Without momentum and decoupled decay
+ * this is the tutorial's w -= lr g, to the bit. */
+static void update_range(const sweep *s, long a, long b, const cnn_layer *l,
+			 double *unused)
+{
+	cnn *net = s->net;
+	float *w = net->p, *g = net->g, *e = net->ema;
+	float *v = s->mu != 0 ? net->v : NULL, mu = s->mu;
+	float d = l && l->decoupled ? s->dd : 0;
+
+	for (long j = a; j < b; j++) {
+		float u = g[j];
+		if (v) {
+			v[j] = mu * v[j] + u;
+			u = s->nesterov ? u + mu * v[j] : v[j];
+		}
+		if (d != 0)
+			u += d * w[j];
+		w[j] -= s->lr * u;
+		e[j] -= (1 - s->ema) * (e[j] - w[j]);
+	}
 }
 
 static void update_part(void *arg, int part, int nparts)
 {
 	sweep *s = arg;
-	cnn *net = s->net;
-	long lo = net->np * part / nparts, hi = net->np * (part + 1) / nparts;
-	float *w = net->p, *g = net->g, *e = net->ema;
+	long np = s->net->np;
 
-	for (long j = lo; j < hi; j++) {
-		w[j] -= s->lr * g[j];
-		e[j] -= (1 - s->ema) * (e[j] - w[j]);
-	}
+	ranges(s->net, np * part / nparts, np * (part + 1) / nparts,
+	       update_range, s, NULL);
 }
 
 /* the state after a step: towards the batch's statistics, and its average
@@ -758,13 +804,19 @@ static int check_batch(const cnn *net, const float *x, const int *y, int n,
 float *cnn__grad(cnn *net, float wd, const float *x, const int *y, int n,
 		 double *loss, char *err)
 {
+	return cnn__grad_smooth(net, wd, 0, x, y, n, loss, err);
+}
+
+float *cnn__grad_smooth(cnn *net, float wd, float smooth, const float *x,
+			const int *y, int n, double *loss, char *err)
+{
 	int parts = plan(net, n), t = fk_pool_threads();
 	double l2s[FK_POOL_MAX], sum = 0, l2 = 0;
-	sweep s = {net, parts, wd, 0, 0, l2s};
+	sweep s = {net, parts, wd, 0, 0, 0, 0, 0, l2s};
 
 	if (check_batch(net, x, y, n, err) || ensure(net, n, parts, err))
 		return NULL;
-	run(net, 0, x, y, n, parts);
+	run(net, 0, x, y, n, parts, smooth);
 	fk_pool_run(t, reduce_part, &s);
 	for (int i = 0; i < parts; i++)
 		sum += net->lpart[i];
@@ -781,17 +833,24 @@ float *cnn__grad(cnn *net, float wd, const float *x, const int *y, int n,
 
 float cnn_learning_rate(const cnn *net, const cnn_train_opts *o)
 {
+	long t = net->step, warm;
+
+	if (o->schedule == CNN_SCHED_COSINE) {
+		if (t >= o->steps)
+			return 0;
+		warm = (long)((double)o->warmup * o->steps + 0.5);
+		if (t < warm)
+			return (float)((double)o->lr * (t + 1) / warm);
+		return (float)(o->lr * 0.5 * (1 + cos(M_PI * (t - warm) /
+						       (o->steps - warm))));
+	}
 	if (o->decay_steps <= 0)
 		return o->lr;
 	return o->lr * powf(o->lr_decay, (float)(net->step / o->decay_steps));
 }
 
-int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
-		   const int *y, int n, float *loss, char *err)
+static int check_opts(const cnn_train_opts *o, char *err)
 {
-	sweep s = {net, 0, 0, cnn_learning_rate(net, o), 0, NULL};
-	double l, k;
-
 	if (!(o->lr >= 0 && isfinite(o->lr) && o->lr_decay >= 0 &&
 	      isfinite(o->lr_decay) && o->weight_decay >= 0 &&
 	      isfinite(o->weight_decay) && o->ema_decay >= 0 &&
@@ -801,7 +860,56 @@ int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
 			 o->lr_decay, o->weight_decay, o->ema_decay);
 		return -1;
 	}
-	if (!cnn__grad(net, o->weight_decay, x, y, n, &l, err))
+	if (o->batch < 1) {
+		snprintf(err, CNN_ERRLEN, "bad batch size %d", o->batch);
+		return -1;
+	}
+	if (!(o->momentum >= 0 && o->momentum < 1) ||
+	    !(o->decoupled_decay >= 0 && isfinite(o->decoupled_decay)) ||
+	    !(o->smoothing >= 0 && o->smoothing <= 1) ||
+	    (o->nesterov != 0 && o->nesterov != 1)) {
+		snprintf(err, CNN_ERRLEN, "bad training settings (momentum %g "
+			 "in [0, 1), nesterov %d, decoupled decay %g, label "
+			 "smoothing %g in [0, 1])", o->momentum, o->nesterov,
+			 o->decoupled_decay, o->smoothing);
+		return -1;
+	}
+	if (o->schedule == CNN_SCHED_COSINE) {
+		if (o->steps < 1 || !(o->warmup >= 0 && o->warmup < 1)) {
+			snprintf(err, CNN_ERRLEN, "bad cosine schedule (%ld "
+				 "steps, warm-up %g in [0, 1))", o->steps,
+				 o->warmup);
+			return -1;
+		}
+	} else if (o->schedule != CNN_SCHED_STEP) {
+		snprintf(err, CNN_ERRLEN, "unknown schedule %d", o->schedule);
+		return -1;
+	}
+	return 0;
+}
+
+int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
+		   const int *y, int n, float *loss, char *err)
+{
+	sweep s = {net, 0, 0, cnn_learning_rate(net, o), 0, o->momentum,
+		   o->decoupled_decay, o->nesterov, NULL};
+	double l, k;
+
+	if (check_opts(o, err))
+		return -1;
+	if (o->schedule == CNN_SCHED_COSINE && net->step >= o->steps) {
+		snprintf(err, CNN_ERRLEN, "the cosine schedule of %ld steps "
+			 "has ended (step %ld)", o->steps, net->step);
+		return -1;
+	}
+	if (o->momentum != 0 && !net->v &&
+	    !(net->v = calloc(net->np, sizeof *net->v))) {
+		snprintf(err, CNN_ERRLEN, "out of memory for the velocity of "
+			 "%ld parameters", net->np);
+		return -1;
+	}
+	if (!cnn__grad_smooth(net, o->weight_decay, o->smoothing, x, y, n, &l,
+			      err))
 		return -1;
 	/* the average of the updated weights, with TensorFlow's warm-up
 	 * min(decay, (1 + step)/(10 + step)) at the step count after this
@@ -813,6 +921,11 @@ int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
 	fk_pool_run(fk_pool_threads(), update_part, &s);
 	follow_batch(net, s.ema);
 	net->step++;
+	net->nesterov = o->nesterov;
+	if (o->momentum == 0) {	/* the velocity is the last step's */
+		free(net->v);
+		net->v = NULL;
+	}
 	if (loss)
 		*loss = l;
 	return 0;
@@ -831,7 +944,7 @@ int cnn_forward(cnn *net, const float *x, int n, int ema, float *logits,
 		int m = n - i < BLOCK ? n - i : BLOCK, parts = plan(net, m);
 		if (ensure(net, m, parts, err))
 			return -1;
-		run(net, ema, x + i * in, NULL, m, parts);
+		run(net, ema, x + i * in, NULL, m, parts, 0);
 		memcpy(logits + (long)i * net->nclass, net->act[net->nl - 1],
 		       (size_t)m * net->nclass * sizeof *logits);
 	}
@@ -1004,4 +1117,19 @@ uint64_t cnn__seed(const cnn *net)
 void cnn__set_step(cnn *net, long step)
 {
 	net->step = step;
+}
+
+float *cnn__velocity(const cnn *net, int *nesterov)
+{
+	if (nesterov)
+		*nesterov = net->v && net->nesterov;
+	return net->v;
+}
+
+float *cnn__set_velocity(cnn *net, int nesterov)
+{
+	if (!net->v)
+		net->v = calloc(net->np, sizeof *net->v);
+	net->nesterov = nesterov;
+	return net->v;
 }

@@ -20,15 +20,35 @@
 
 typedef struct cnn cnn;
 
+/* learning-rate schedules */
+enum {
+	CNN_SCHED_STEP,       /* the tutorial's staircase: lr * lr_decay^floor(step/decay_steps) */
+	CNN_SCHED_COSINE,     /* a linear warm-up over warmup*steps steps
+				 (rounded), then a half cosine from lr down
+				 to 0 at step steps */
+};
+
 /* training settings: kept apart from the network, the values below are the
  * tutorial's and cnn_train_defaults() fills them in */
 typedef struct {
 	int batch;            /* 128 */
-	float lr;             /* initial learning rate, 0.1 */
-	float lr_decay;       /* factor, 0.1 */
+	float lr;             /* initial (cosine: peak) learning rate, 0.1 */
+	float lr_decay;       /* staircase factor, 0.1 */
 	long decay_steps;     /* staircase period in steps, 0 = no decay */
 	float weight_decay;   /* L2 factor on the fc layers but the last, 0.004 */
 	float ema_decay;      /* moving-average decay, 0.9999 */
+	/* beyond the tutorial */
+	int schedule;         /* CNN_SCHED_STEP */
+	long steps;           /* cosine: the run's length in steps, 0 */
+	float warmup;         /* cosine: share of the steps warming up, 0.05 */
+	float momentum;       /* 0: plain SGD; else v = momentum v + g */
+	int nesterov;         /* with momentum: step along g + momentum v, 0 */
+	float decoupled_decay;  /* w -= lr * decoupled_decay * w on the conv
+				   and fc weights, not on biases (AdamW's
+				   decoupled decay), 0 */
+	float smoothing;      /* label smoothing: the target is 1 - smoothing
+				 on the label plus smoothing/classes on every
+				 class, 0 */
 } cnn_train_opts;
 
 void cnn_train_defaults(cnn_train_opts *o);
@@ -63,13 +83,17 @@ int cnn_set_train_settings(cnn *net, const char *text, char *err);
 const char *cnn_train_settings(const cnn *net);
 
 /* One SGD step on n images x (n*c*h*w floats) with labels y[n] in
- * [0, nclass).  Updates the weights and their moving average, advances the
- * step count; *loss gets the batch's mean cross-entropy plus weight decay.
- * -1 on bad arguments or a non-finite loss (the weights are then unchanged). */
+ * [0, nclass).  Updates the weights (and, with momentum, their velocity,
+ * which the model file keeps; a step without momentum drops it) and their
+ * moving average, advances the step count; *loss gets the batch's mean
+ * cross-entropy (against the smoothed targets) plus the L2 weight decay
+ * term.  -1 on bad arguments or settings, a cosine schedule already at
+ * its end, or a non-finite loss (the weights are then unchanged). */
 int cnn_train_step(cnn *net, const cnn_train_opts *o, const float *x,
 		   const int *y, int n, float *loss, char *err);
 
-/* learning rate at the current step: lr * lr_decay^floor(step/decay_steps) */
+/* learning rate at the current step, per o->schedule (0 once a cosine
+ * schedule has run its steps) */
 float cnn_learning_rate(const cnn *net, const cnn_train_opts *o);
 
 /* class probabilities prob[n*nclass] for n images, with the averaged

@@ -74,6 +74,7 @@ static int make(cnn_layer *l, char *err)
 	l->oc = cv->f;
 	l->nw = kk * cv->f;
 	l->nb = cv->f;
+	l->decoupled = 1;
 	if (!l->std_given)
 		l->std = 0.05f;
 	if (!l->bias_given)

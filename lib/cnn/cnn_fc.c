@@ -65,6 +65,7 @@ static int make(cnn_layer *l, char *err)
 	if (!l->bias_given)
 		l->bias = l->last ? 0 : 0.1f;
 	l->decay = !l->last;
+	l->decoupled = 1;
 	l->ws = l->aux = 0;
 	return 0;
 }

@@ -33,5 +33,16 @@ void cnn__set_step(cnn *net, long step);
  * gradient blob, or NULL with err set (bad batch, non-finite loss) */
 float *cnn__grad(cnn *net, float wd, const float *x, const int *y, int n,
 		 double *loss, char *err);
+/* the same against targets smoothed by smooth (cnn_train_opts.smoothing) */
+float *cnn__grad_smooth(cnn *net, float wd, float smooth, const float *x,
+			const int *y, int n, double *loss, char *err);
+
+/* the optimiser's state: the velocity blob (momentum), as long as the
+ * parameter blob and in its order, NULL if the last step had no
+ * momentum; *nesterov (if nesterov is not NULL) says whether it was
+ * Nesterov's.  cnn__set_velocity makes it (zeroed, if there was none)
+ * for a model file's to be read into; NULL if out of memory. */
+float *cnn__velocity(const cnn *net, int *nesterov);
+float *cnn__set_velocity(cnn *net, int nesterov);
 
 #endif

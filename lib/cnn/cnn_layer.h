@@ -36,6 +36,9 @@ struct cnn_layer {
 	float std, bias;      /* initial weights N(0,std) truncated at 2 std; biases */
 	int std_given, bias_given;  /* std=, bias= in the spec (else make's default) */
 	int decay;            /* weights take the L2 weight decay */
+	int decoupled;        /* weights take the decoupled weight decay
+				 (set by the kinds whose weights are
+				 weights: conv, fc; never on biases) */
 	long ws;              /* scratch floats a call needs (per thread) */
 	long aux;             /* floats kept from forward to backward per image */
 	int inner;            /* threads forward may use within a call, each
@@ -71,7 +74,7 @@ typedef struct cnn_kind {
 	 * -1 with a message naming the usage on error */
 	int (*parse)(cnn_layer *l, int argc, char **argv, char *err);
 	/* shape inference from l->c,h,w: set the output shape, nw, nb, std,
-	 * bias, decay, ws, aux; -1 if the input shape does not fit */
+	 * bias, decay, decoupled, ws, aux; -1 if the input shape does not fit */
 	int (*make)(cnn_layer *l, char *err);
 	/* the normalised spec part, e.g. "conv 5 64" */
 	void (*print)(const cnn_layer *l, char *buf, size_t size);
