@@ -38,7 +38,8 @@ struct cnn_layer {
 	int decay;            /* weights take the L2 weight decay */
 	int decoupled;        /* weights take the decoupled weight decay
 				 (set by the kinds whose weights are
-				 weights: conv, fc; never on biases) */
+				 weights: conv, fc, add's projection; never
+				 bn's gamma, never on biases) */
 	long ws;              /* scratch floats a call needs (per thread) */
 	long aux;             /* floats kept from forward to backward per image */
 	int inner;            /* threads forward may use within a call, each

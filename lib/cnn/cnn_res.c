@@ -105,6 +105,7 @@ static int add_make(cnn_layer *l, char *err)
 	}
 	l->nw = (long)l->c * l->lc;
 	l->decay = 1;
+	l->decoupled = 1;
 	if (!l->std_given)
 		l->std = 0.05f;
 	/* the sampled input, and its gradient */

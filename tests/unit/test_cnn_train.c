@@ -155,6 +155,53 @@ static void test_decoupled(void)
 	cnn_free(b);
 }
 
+/* which parameters take the decoupled decay, on a net with batch norm
+ * and a residual block with a projection: one step with it and one
+ * without, from the same weights and batch, differ by lr d w0 on the
+ * weights of conv, fc and add's projection, and not at all on biases or
+ * on bn's gamma and beta */
+static void test_decoupled_which(void)
+{
+	const char *spec = "conv 3 4; bn; res; conv 3 6 2; add; fc N";
+	cnn *a = net_or_bail(spec, 2, 6, 6, 3), *b = net_or_bail(spec, 2, 6, 6, 3);
+	float x[4 * 72], loss;
+	int y[4] = {0, 1, 2, 0}, r;
+	long np, off = 0, wrong = 0, decayed = 0, kept = 0;
+	cnn_train_opts o;
+	float *p0 = malloc(sizeof(float) * 4000);
+
+	for (int i = 0; i < 4 * 72; i++)
+		x[i] = rnd();
+	cnn_train_defaults(&o);
+	o.lr = 0.5f;
+	float *pa = cnn__params(a, 0, &np), *pb = cnn__params(b, 0, &np);
+	memcpy(p0, pa, np * sizeof *pa);
+	r = cnn_train_step(b, &o, x, y, 4, &loss, err);
+	o.decoupled_decay = 0.2f;
+	r |= cnn_train_step(a, &o, x, y, 4, &loss, err);
+	for (int i = 0; i < cnn_nlayers(a); i++) {
+		const char *kind = cnn_layer_kind(a, i);
+		long k = cnn_layer_nparams(a, i), nb;
+		int c, h, w;
+		cnn_layer_shape(a, i, &c, &h, &w);
+		if (!k)
+			continue;
+		nb = !strcmp(kind, "add") ? 0 : !strcmp(kind, "bn") ? k : c;
+		for (long j = off; j < off + k - nb; j++, decayed++)
+			wrong += !close_to(pa[j], pb[j] - 0.5 * 0.2 * p0[j], 1e-6);
+		for (long j = off + k - nb; j < off + k; j++, kept++)
+			wrong += pa[j] != pb[j];
+		off += k;
+	}
+	ok(!r && off == np && decayed == 72 + 216 + 24 + 162 && kept == 4 + 8 + 6 + 3 &&
+	   !wrong, "decoupled decay: %ld weights of conv, fc and add's "
+	   "projection decayed, %ld biases and bn parameters not (%ld wrong)",
+	   decayed, kept, wrong);
+	free(p0);
+	cnn_free(a);
+	cnn_free(b);
+}
+
 /* lr 0.1, 100 steps, warm-up 0.1: 10 steps rising by 0.01, then
  * 0.05 (1 + cos(pi (t - 10)/90)) */
 static void test_cosine(void)
@@ -306,6 +353,7 @@ int main(void)
 {
 	test_momentum();
 	test_decoupled();
+	test_decoupled_which();
 	test_cosine();
 	test_smoothing_known();
 	test_smoothing_gradient();
