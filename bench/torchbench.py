@@ -151,8 +151,8 @@ def read_model(path):
     """the raw weights of a model file, per cnnmodel(5)"""
     b = open(path, "rb").read()
     version, = struct.unpack_from("<I", b, 8)
-    if b[:8] != b"\x89CNN\r\n\x1a\n" or version not in (1, 2, 3):
-        sys.exit("torchbench: not a version 1, 2 or 3 cnnmodel")
+    if b[:8] != b"\x89CNN\r\n\x1a\n" or version not in (1, 2, 3, 4):
+        sys.exit("torchbench: not a version 1 to 4 cnnmodel")
     length, = struct.unpack_from("<Q", b, 12)
     if length != len(b) or zlib.crc32(b[:-4]) != struct.unpack_from("<I", b, len(b) - 4)[0]:
         sys.exit("torchbench: bad length or CRC")
@@ -164,7 +164,7 @@ def read_model(path):
     for _ in range(nnames):
         at += 4 + struct.unpack_from("<I", b, at)[0]
     _opt, _nstate, nparams = struct.unpack_from("<IQQ", b, at)
-    at += 20
+    at += 20                                    # the velocity, if any, follows the weights
     return torch.frombuffer(bytearray(b[at:at + 4 * nparams]), dtype=torch.float32)
 
 
@@ -187,7 +187,9 @@ def same(so, name):
     class Opts(ctypes.Structure):
         _fields_ = [("batch", ctypes.c_int), ("lr", ctypes.c_float), ("lr_decay", ctypes.c_float),
                     ("decay_steps", ctypes.c_long), ("weight_decay", ctypes.c_float),
-                    ("ema_decay", ctypes.c_float)]
+                    ("ema_decay", ctypes.c_float), ("schedule", ctypes.c_int), ("steps", ctypes.c_long),
+                    ("warmup", ctypes.c_float), ("momentum", ctypes.c_float), ("nesterov", ctypes.c_int),
+                    ("decoupled_decay", ctypes.c_float), ("smoothing", ctypes.c_float)]
 
     lib.cnn__state.restype = ctypes.POINTER(ctypes.c_float)
     lib.cnn__state.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_long)]

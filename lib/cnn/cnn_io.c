@@ -1,9 +1,12 @@
 /* cnn_io.c — the model file (cnnmodel(5)): save and load a network with its
  * class names, preprocessing and training settings, raw and averaged
- * weights, raw and averaged state (batch norm's running statistics) and
- * training step.  Version 2 is version 1 with the state after the weights,
- * version 3 is version 2 with the training settings after the
- * preprocessing string; all three load.
+ * weights, optimiser state (the velocity of momentum), raw and averaged
+ * state (batch norm's running statistics) and training step.  Version 2
+ * is version 1 with the state after the weights, version 3 is version 2
+ * with the training settings after the preprocessing string, version 4
+ * is version 3 with optimisers that have state (momentum, Nesterov's
+ * momentum: one velocity a parameter, in the slot version 1 kept for
+ * it); all four load.
  *
  * The whole file is built in memory and written at once; a reader takes
  * the whole file in (its length is in the header, and the buffer only
@@ -27,9 +30,11 @@
 static const unsigned char magic[8] = {0x89, 'C', 'N', 'N', '\r', '\n', 0x1a, '\n'};
 
 enum {
-	VERSION = 3,
+	VERSION = 4,
 	HEADLEN = 20,          /* magic, version, file length */
 	OPT_SGD = 0,           /* plain SGD: the step count is its whole state */
+	OPT_MOMENTUM = 1,      /* SGD with momentum: one velocity a parameter */
+	OPT_NESTEROV = 2,      /* the same with Nesterov's momentum (version 4) */
 	MAX_DIM = 65536,       /* c, h, w each */
 	MAX_CLASS = 1 << 20,
 	MAX_SPEC = 65536,      /* spec and prep text, bytes */
@@ -102,8 +107,10 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 	int c, h, w, ncl = cnn_nclass(net);
 	const char *spec = nz(cnn_spec(net)), *prep = nz(cnn_prep(net));
 	const char *settings = nz(cnn_train_settings(net));
-	int nnames = cnn_class_name(net, 0) ? ncl : 0;
+	int nnames = cnn_class_name(net, 0) ? ncl : 0, nesterov;
 	long step = cnn_step_count(net);
+	const float *vel = cnn__velocity(net, &nesterov);
+	long nvel = vel ? np : 0;
 
 	cnn_input_shape(net, &c, &h, &w);
 	if (np != np_ema || np != cnn_nparams(net) || step < 0 ||
@@ -127,7 +134,7 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 		}
 		len += 4 + nl;
 	}
-	len += 4 + 8 + 8 + 2 * 4 * (size_t)np + 8 + 2 * 4 * (size_t)ns + 4;
+	len += 4 + 8 + 8 + 2 * 4 * (size_t)np + 4 * (size_t)nvel + 8 + 2 * 4 * (size_t)ns + 4;
 
 	buf b = {malloc(len), 0, len};
 	if (!b.p) {
@@ -150,11 +157,12 @@ int cnn_fsave(const cnn *net, FILE *f, char *err)
 	put_u32(&b, (uint32_t)nnames);
 	for (int i = 0; i < nnames; i++)
 		put_str(&b, nz(cnn_class_name(net, i)));
-	put_u32(&b, OPT_SGD);
-	put_u64(&b, 0);                 /* optimiser state, floats */
+	put_u32(&b, !vel ? OPT_SGD : nesterov ? OPT_NESTEROV : OPT_MOMENTUM);
+	put_u64(&b, (uint64_t)nvel);    /* optimiser state, floats */
 	put_u64(&b, (uint64_t)np);
 	put_floats(&b, raw, np);
 	put_floats(&b, ema, np);
+	put_floats(&b, vel, nvel);
 	put_u64(&b, (uint64_t)ns);
 	put_floats(&b, st, ns);
 	put_floats(&b, st_ema, ns);
@@ -375,15 +383,23 @@ static int get_header(rd *r, header *hd)
 	if (get_u32(r, &hd->opt, "optimiser") || get_u64(r, &hd->nstate, "optimiser state size") ||
 	    get_u64(r, &hd->nparams, "parameter count"))
 		return -1;
-	if (hd->opt != OPT_SGD || hd->nstate != 0) {
+	if (hd->version < 4 && (hd->opt != OPT_SGD || hd->nstate != 0)) {
 		seterr(r->err, "unsupported optimiser %lu with %llu state values (version %lu knows only plain SGD, 0, with none)",
 		       (unsigned long)hd->opt, (unsigned long long)hd->nstate, (unsigned long)hd->version);
 		return -1;
 	}
-	/* the rest is exactly two weight blobs, in version 2 the state's
-	 * count and its two blobs, and the CRC */
+	if (!(hd->opt == OPT_SGD && hd->nstate == 0) &&
+	    !((hd->opt == OPT_MOMENTUM || hd->opt == OPT_NESTEROV) && hd->nstate == hd->nparams)) {
+		seterr(r->err, "unsupported optimiser %lu with %llu state values for %llu parameters (plain SGD, 0, has none; momentum, 1, and Nesterov's, 2, one a parameter)",
+		       (unsigned long)hd->opt, (unsigned long long)hd->nstate,
+		       (unsigned long long)hd->nparams);
+		return -1;
+	}
+	/* the rest is exactly two weight blobs, the optimiser state, from
+	 * version 2 the state's count and its two blobs, and the CRC */
 	size_t left = r->n - r->at, more = hd->version >= 2 ? 8 : 0;
-	if (left < 4 + more || hd->nparams > (left - 4 - more) / 8 ||
+	uint64_t per = hd->nstate ? 12 : 8;
+	if (left < 4 + more || hd->nparams > (left - 4 - more) / per ||
 	    (hd->version < 2 && 8 * hd->nparams + 4 != left)) {
 		seterr(r->err, "parameter count %llu does not fit the %zu bytes left in the file",
 		       (unsigned long long)hd->nparams, left);
@@ -464,6 +480,15 @@ cnn *cnn_fload(FILE *f, char *err)
 	float *raw = cnn__params(net, 0, &n), *ema = cnn__params(net, 1, &n);
 	if (get_floats(&r, raw, n, "raw weights") || get_floats(&r, ema, n, "averaged weights"))
 		goto fail;
+	if (hd.nstate) {
+		float *vel = cnn__set_velocity(net, hd.opt == OPT_NESTEROV);
+		if (!vel) {
+			seterr(err, "out of memory for the optimiser state");
+			goto fail;
+		}
+		if (get_floats(&r, vel, n, "optimiser state (velocity)"))
+			goto fail;
+	}
 	float *st = cnn__state(net, 0, &n), *st_ema = cnn__state(net, 1, &n);
 	if (version >= 2) {
 		uint64_t ns;

@@ -1,5 +1,6 @@
 /* test_cnn_io.c — the model file: save -> load round trips, resuming
- * training, the byte layout of cnnmodel(5) decoded by hand, and every kind
+ * training (with momentum too), the byte layout of cnnmodel(5) decoded by
+ * hand, files of every version (a version 3 one written by hand), and every kind
  * of bad file (truncated, flipped, wrong magic or version, absurd counts),
  * plus saves that fail (missing directory, /dev/full, a file size limit)
  * without leaving anything behind. */
@@ -149,7 +150,7 @@ static void fix_crc(unsigned char *b, size_t n)
 
 /* offsets of the variable fields in a saved small model */
 typedef struct {
-	size_t spec, prep, settings, names, opt, nstate, nparams, raw, ema, nst, st, st_ema, crc;
+	size_t spec, prep, settings, names, opt, nstate, nparams, raw, ema, vel, nst, st, st_ema, crc;
 } layout;
 
 static layout find_layout(const unsigned char *b)
@@ -168,7 +169,8 @@ static layout find_layout(const unsigned char *b)
 	l.nparams = at + 12;
 	l.raw = at + 20;
 	l.ema = l.raw + 4 * le64(b + l.nparams);
-	l.nst = l.ema + 4 * le64(b + l.nparams);
+	l.vel = l.ema + 4 * le64(b + l.nparams);
+	l.nst = l.vel + 4 * le64(b + l.nstate);
 	l.st = l.nst + 8;
 	l.st_ema = l.st + 4 * le64(b + l.nst);
 	l.crc = l.st_ema + 4 * le64(b + l.nst);
@@ -331,7 +333,7 @@ static void test_layout(void)
 	unsigned char *b = slurp(path("layout.bin"), &n);
 	static const unsigned char mg[8] = {0x89, 'C', 'N', 'N', 0x0d, 0x0a, 0x1a, 0x0a};
 	ok(memcmp(b, mg, 8) == 0, "bytes 0-7: magic 89 43 4e 4e 0d 0a 1a 0a");
-	ok(le32(b + 8) == 3, "bytes 8-11: version %u", le32(b + 8));
+	ok(le32(b + 8) == 4, "bytes 8-11: version %u", le32(b + 8));
 	ok(le64(b + 12) == n, "bytes 12-19: file length %llu (file has %zu)", (unsigned long long)le64(b + 12), n);
 	ok(le32(b + 20) == C && le32(b + 24) == H && le32(b + 28) == W, "bytes 20-31: shape %ux%ux%u",
 	   le32(b + 20), le32(b + 24), le32(b + 28));
@@ -445,6 +447,203 @@ static void test_version1(void)
 	cnn_free(b);
 }
 
+static uint32_t f32bits(float x)
+{
+	uint32_t u;
+	memcpy(&u, &x, 4);
+	return u;
+}
+
+/* the velocities of a and b, bit for bit, and both of one kind */
+static int same_velocity(cnn *a, cnn *b)
+{
+	long n;
+	int ka, kb;
+	float *va = cnn__velocity(a, &ka), *vb = cnn__velocity(b, &kb);
+	cnn__params(a, 0, &n);
+	return va && vb && ka == kb && memcmp(va, vb, sizeof *va * (size_t)n) == 0;
+}
+
+/* the same with everything beyond the tutorial: momentum (classical or
+ * Nesterov's), the decoupled decay, label smoothing and the cosine
+ * schedule; train 2k steps, or k, save, load, and k more */
+static void test_resume_momentum(int threads, int nesterov)
+{
+	cnn_train_opts o;
+	cnn_train_defaults(&o);
+	o.batch = BATCH;
+	o.momentum = 0.9f;
+	o.nesterov = nesterov;
+	o.decoupled_decay = 0.01f;
+	o.smoothing = 0.1f;
+	o.schedule = CNN_SCHED_COSINE;
+	o.steps = 12;
+	o.warmup = 0.25f;
+	enum { K = 6 };
+	uint32_t seed_data = rng;
+	const char *how = nesterov ? "Nesterov's momentum" : "momentum";
+
+	cnn *straight = small_net(4);
+	train(straight, &o, 2 * K);
+
+	rng = seed_data;
+	cnn *first = small_net(4);
+	train(first, &o, K);
+	ok(cnn_save(first, path("momentum.bin"), err) == 0, "save after %d steps with %s", K, how);
+	cnn *resumed = cnn_load(path("momentum.bin"), err);
+	ok(resumed && same_velocity(first, resumed), "%s: the velocity loads as it was saved, and its kind",
+	   how);
+	cnn_free(first);
+	if (!resumed)
+		return;
+	train(resumed, &o, K);
+	ok(same_blob(straight, resumed, 0) && same_blob(straight, resumed, 1) &&
+	   same_velocity(straight, resumed),
+	   "%d thread(s), %s: %d steps = %d, save, load, %d: raw and averaged weights and velocity bit-identical",
+	   threads, how, 2 * K, K, K);
+	cnn_free(straight);
+	cnn_free(resumed);
+}
+
+/* the optimiser fields and the velocity of a network trained with
+ * momentum, decoded by hand; absurd ones refused */
+static void test_layout_momentum(void)
+{
+	cnn_train_opts o;
+	cnn_train_defaults(&o);
+	o.batch = 3;
+	o.momentum = 0.875f;
+	cnn *a = small_net(1);
+	float x[3 * C * H * W], loss;
+	int y[3];
+	batch(x, y, 3);
+	for (int nesterov = 0; nesterov < 2; nesterov++) {
+		o.nesterov = nesterov;
+		int r = cnn_train_step(a, &o, x, y, 3, &loss, err);
+		ok(r == 0, "a step with momentum%s%s", r ? ": " : "", r ? err : "");
+		ok(cnn_save(a, path("layout2.bin"), err) == 0, "save it");
+		size_t n;
+		unsigned char *b = slurp(path("layout2.bin"), &n);
+		layout l = find_layout(b);
+		long np;
+		cnn__params(a, 0, &np);
+		ok(le32(b + 8) == 4 && le32(b + l.opt) == (uint32_t)(1 + nesterov) &&
+		   le64(b + l.nstate) == (uint64_t)np, "version 4, optimiser %d (%s), %ld state values",
+		   1 + nesterov, nesterov ? "Nesterov" : "momentum", np);
+		float *v = cnn__velocity(a, NULL);
+		int vok = v != NULL;
+		for (long i = 0; vok && i < np; i++)
+			vok &= le32(b + l.vel + 4 * i) == f32bits(v[i]);
+		ok(vok, "the velocity after the averaged weights, float32 little-endian");
+		ok(l.nst == l.vel + 4 * np && l.crc + 4 == n, "then batch norm's state and the CRC");
+		if (!nesterov) {
+			free(b);
+			continue;
+		}
+		/* absurd optimiser fields under a good CRC */
+		unsigned char *c = malloc(n);
+		struct {
+			size_t at;
+			int bits;
+			uint64_t v;
+			const char *want, *what;
+		} cases[] = {
+			{l.opt, 32, 0, "unsupported optimiser 0 with", "optimiser 0 with state"},
+			{l.opt, 32, 3, "unsupported optimiser 3", "optimiser 3"},
+			{l.nstate, 64, (uint64_t)np - 1, "state values for", "a velocity short of one"},
+			{l.nstate, 64, 1ULL << 62, "state values for", "a velocity of 2^62"},
+			{8, 32, 3, "version 3 knows only plain SGD", "a velocity in a version 3 file"},
+		};
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			memcpy(c, b, n);
+			if (cases[i].bits == 32)
+				set32(c + cases[i].at, (uint32_t)cases[i].v);
+			else
+				set64(c + cases[i].at, cases[i].v);
+			fix_crc(c, n);
+			refused(c, n, cases[i].want, cases[i].what);
+		}
+		memcpy(c, b, n);
+		set32(c + l.vel + 8, 0x7fc00000u);
+		fix_crc(c, n);
+		refused(c, n, "optimiser state (velocity): value 2", "a NaN in the velocity");
+		free(c);
+		free(b);
+	}
+	/* a step without momentum drops the velocity: optimiser 0 again */
+	o.momentum = 0;
+	cnn_train_step(a, &o, x, y, 3, &loss, err);
+	ok(cnn_save(a, path("layout3.bin"), err) == 0, "save after a step without momentum");
+	size_t n;
+	unsigned char *b = slurp(path("layout3.bin"), &n);
+	layout l = find_layout(b);
+	ok(le32(b + l.opt) == 0 && le64(b + l.nstate) == 0, "optimiser 0 with no state");
+	free(b);
+	cnn_free(a);
+}
+
+/* a version 3 file as facetrain wrote it before version 4, written here
+ * field by field as cnnmodel(5) gives version 3, loads: weights, state,
+ * step, strings, no velocity; saved again (as version 4) and loaded, it
+ * is the same */
+static void test_version3_by_hand(void)
+{
+	cnn *a = small_net(21);
+	const char *spec = cnn_spec(a), *prep = "stored=40 crop=32 std=1 margin=1.25";
+	const char *set = "lr=0.1 decay=0.1 decay_steps=35 batch=64 wd=0.004 ema=0.9999 seed=1";
+	long np, ns;
+	float *raw = cnn__params(a, 0, &np), *ema = cnn__params(a, 1, &np);
+	float *st = cnn__state(a, 0, &ns), *ste = cnn__state(a, 1, &ns);
+	for (long i = 0; i < ns; i++)	/* state that is not the new net's */
+		st[i] = 0.5f + i, ste[i] = 0.25f + i;
+	size_t n = 20 + 16 + 16 + 4 + strlen(spec) + 4 + strlen(prep) + 4 + strlen(set) + 4 + 5 * NCL +
+		   4 + 8 + 8 + 8 * np + 8 + 8 * ns + 4;
+	unsigned char *b = calloc(1, n), *p = b;
+	static const unsigned char mg[8] = {0x89, 'C', 'N', 'N', 0x0d, 0x0a, 0x1a, 0x0a};
+	memcpy(p, mg, 8), p += 8;
+	set32(p, 3), p += 4;
+	set64(p, n), p += 8;
+	set32(p, C), set32(p + 4, H), set32(p + 8, W), set32(p + 12, NCL), p += 16;
+	set64(p, 21), set64(p + 8, 700), p += 16;
+	set32(p, (uint32_t)strlen(spec)), memcpy(p + 4, spec, strlen(spec)), p += 4 + strlen(spec);
+	set32(p, (uint32_t)strlen(prep)), memcpy(p + 4, prep, strlen(prep)), p += 4 + strlen(prep);
+	set32(p, (uint32_t)strlen(set)), memcpy(p + 4, set, strlen(set)), p += 4 + strlen(set);
+	set32(p, NCL), p += 4;
+	for (int i = 0; i < NCL; i++)
+		set32(p, 1), p[4] = (unsigned char)('a' + i), p += 5;
+	set32(p, 0), set64(p + 4, 0), set64(p + 12, (uint64_t)np), p += 20;
+	for (long i = 0; i < np; i++)
+		set32(p + 4 * i, f32bits(raw[i])), set32(p + 4 * (np + i), f32bits(ema[i]));
+	p += 8 * np;
+	set64(p, (uint64_t)ns), p += 8;
+	for (long i = 0; i < ns; i++)
+		set32(p + 4 * i, f32bits(st[i])), set32(p + 4 * (ns + i), f32bits(ste[i]));
+	p += 8 * ns;
+	ok((size_t)(p + 4 - b) == n, "version 3 file by hand: %zu bytes", n);
+	fix_crc(b, n);
+	cnn *v3 = load_bytes(b, n);
+	ok(v3 && same_blob(a, v3, 0) && same_blob(a, v3, 1) && cnn_step_count(v3) == 700 &&
+	   !strcmp(cnn_prep(v3), prep) && !strcmp(cnn_train_settings(v3), set) &&
+	   !strcmp(cnn_class_name(v3, 2), "c") && !cnn__velocity(v3, NULL),
+	   "a version 3 file loads: %s", v3 ? "weights, state, step, strings, names, no velocity" : err);
+	if (v3) {
+		char *again;
+		size_t na = 0;
+		FILE *f = open_memstream(&again, &na);
+		ok(f && cnn_fsave(v3, f, err) == 0 && fclose(f) == 0, "save it again");
+		cnn *v4 = load_bytes((unsigned char *)again, na);
+		ok(v4 && le32((unsigned char *)again + 8) == 4 && same_blob(v3, v4, 0) &&
+		   same_blob(v3, v4, 1) && cnn_step_count(v4) == 700 &&
+		   !strcmp(cnn_train_settings(v4), set) && !cnn__velocity(v4, NULL),
+		   "saved again it is a version 4 file of the same network");
+		cnn_free(v4);
+		free(again);
+	}
+	free(b);
+	cnn_free(v3);
+	cnn_free(a);
+}
+
 static void test_corrupt(void)
 {
 	cnn *a = small_net(5);
@@ -494,9 +693,12 @@ static void test_corrupt(void)
 	memcpy(b, "P6\n32 32", 8);
 	refused(b, n, "bad magic 50 36 0a", "a PPM header");
 	memcpy(b, good, n);
-	set32(b + 8, 4);
+	set32(b + 8, 5);
 	fix_crc(b, n);
-	refused(b, n, "unsupported format version 4", "version 4");
+	refused(b, n, "unsupported format version 5", "version 5");
+	set32(b + 8, 0);
+	fix_crc(b, n);
+	refused(b, n, "unsupported format version 0", "version 0");
 	memcpy(b, good, n);
 	set64(b + l.nst, 7);
 	fix_crc(b, n);
@@ -646,11 +848,19 @@ int main(void)
 	test_resume(1);
 	cnn_set_threads(2);
 	test_resume(2);
+	for (int nesterov = 0; nesterov < 2; nesterov++) {
+		cnn_set_threads(1);
+		test_resume_momentum(1, nesterov);
+		cnn_set_threads(2);
+		test_resume_momentum(2, nesterov);
+	}
 	cnn_set_threads(1);
 	test_layout();
+	test_layout_momentum();
 	test_corrupt();
 	test_version1();
 	test_version2();
+	test_version3_by_hand();
 	test_failed_saves();
 	remove_tree(dir);
 	return done_testing();
