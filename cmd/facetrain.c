@@ -32,14 +32,21 @@ static const char usage[] =
 	"  -C LO,HI    random contrast factor in [LO, HI] (0.2,1.8; 1,1 turns it off)\n"
 	"  -Z          no per-image standardisation (scale to 0..1 instead)\n"
 	"  -b BATCH    images per step (128)\n"
-	"  -r RATE     initial learning rate (0.1)\n"
-	"  -d FACTOR   learning rate decay factor (0.1)\n"
-	"  -e EPOCHS   epochs between decays (350; 0: no decay)\n"
+	"  -r RATE     peak learning rate (0.1), reached after a warm-up and\n"
+	"              brought down to 0 at step STEPS along a half cosine\n"
+	"  -u SHARE    share of the STEPS spent warming up, linearly (0.05)\n"
+	"  -e EPOCHS   the tutorial's staircase instead: the rate times FACTOR\n"
+	"              every EPOCHS epochs (0: a constant rate)\n"
+	"  -d FACTOR   the staircase's factor (0.1)\n"
+	"  -M MOMENTUM SGD with momentum (0: plain SGD, the default)\n"
+	"  -V MOMENTUM SGD with Nesterov's momentum\n"
 	"  -w DECAY    L2 weight decay on the fully connected layers (0.004)\n"
+	"  -W DECAY    decoupled weight decay on the weights, not biases or bn (0)\n"
+	"  -y SMOOTH   label smoothing (0)\n"
 	"  -a DECAY    moving-average decay of the weights (0.9999)\n"
 	"  -S SEED     seed of the weights, the shuffles and the distortions (1)\n"
-	"  -f          resume even if -r, -d, -e, -b, -w, -a or -S differ from the\n"
-	"              settings MODEL was trained with\n"
+	"  -f          resume even if the training settings (-b -r -u -e -d -M -V\n"
+	"              -w -W -y -a -S, and -n with the cosine) differ from MODEL's\n"
 	"  -T THREADS  threads (default: every online CPU)\n"
 	"  -t TEST     records whose accuracy is measured every -i steps\n"
 	"  -i N        report (and log, and test) every N steps (100)\n"
@@ -53,7 +60,8 @@ typedef struct {
 	long steps, interval, ckpt;
 	uint64_t seed;
 	int force;
-	double epochs;
+	double epochs;     /* -e, or -1: the cosine schedule */
+	int d_given, u_given;
 	fk_prep prep;
 	cnn_train_opts opt;
 } options;
@@ -160,16 +168,31 @@ static void save(const cnn *net, const char *path)
 static const struct {
 	const char *key, *option;
 } setting_option[] = {
-	{"lr", "-r"}, {"decay", "-d"},
+	{"lr", "-r"}, {"schedule", "-e"}, {"steps", "-n, with the cosine schedule"},
+	{"warmup", "-u"}, {"decay", "-d"},
 	{"decay_steps", "-e, with -b and the record count"},
-	{"batch", "-b"}, {"wd", "-w"}, {"ema", "-a"}, {"seed", "-S"},
+	{"batch", "-b"}, {"momentum", "-M, -V"}, {"nesterov", "-V"}, {"wd", "-w"},
+	{"dwd", "-W"}, {"smoothing", "-y"}, {"ema", "-a"}, {"seed", "-S"},
+};
+
+/* the keys a facetrain that recorded settings before them did not write,
+ * and the value it always used */
+static const struct {
+	const char *key, *value;
+} setting_before[] = {
+	{"schedule", "step"}, {"steps", "0"}, {"warmup", "0.05"}, {"momentum", "0"},
+	{"nesterov", "0"}, {"dwd", "0"}, {"smoothing", "0"},
 };
 
 static void format_settings(const options *o, char *buf, size_t n)
 {
-	snprintf(buf, n, "lr=%.7g decay=%.7g decay_steps=%ld batch=%d wd=%.7g ema=%.7g seed=%llu",
-		 o->opt.lr, o->opt.lr_decay, o->opt.decay_steps, o->opt.batch,
-		 o->opt.weight_decay, o->opt.ema_decay, (unsigned long long)o->seed);
+	const cnn_train_opts *t = &o->opt;
+
+	snprintf(buf, n, "lr=%.7g schedule=%s steps=%ld warmup=%.7g decay=%.7g decay_steps=%ld "
+		 "batch=%d momentum=%.7g nesterov=%d wd=%.7g dwd=%.7g smoothing=%.7g ema=%.7g seed=%llu",
+		 t->lr, t->schedule == CNN_SCHED_COSINE ? "cosine" : "step", t->steps, t->warmup,
+		 t->lr_decay, t->decay_steps, t->batch, t->momentum, t->nesterov, t->weight_decay,
+		 t->decoupled_decay, t->smoothing, t->ema_decay, (unsigned long long)o->seed);
 }
 
 /* the value of key in key=value words, copied to val (of n bytes); 0 if
@@ -188,34 +211,48 @@ static int setting(const char *text, const char *key, char *val, size_t n)
 	return 0;
 }
 
+/* "; key=a, not b (option)" appended to diff (of n bytes) at *at */
+static void add_diff(char *diff, size_t n, size_t *at, const char *key, const char *a,
+		     const char *b)
+{
+	const char *opt = "";
+
+	for (size_t i = 0; i < sizeof setting_option / sizeof setting_option[0]; i++)
+		if (!strcmp(key, setting_option[i].key))
+			opt = setting_option[i].option;
+	*at += (size_t)snprintf(diff + *at, *at < n ? n - *at : 0, "%s%s=%s, not %s%s%s%s",
+				*at ? "; " : "", key, a, b, *opt ? " (" : "", opt, *opt ? ")" : "");
+}
+
 /* what differs between the model's settings and this run's, as
  * "lr=0.1, not 0.05 (-r); ..." in diff, or "" if nothing does.  A key
- * the model lacks (an older facetrain wrote it) is not compared; one this
- * facetrain does not know is a difference. */
+ * the model lacks that an older facetrain did not write has the value
+ * that facetrain always used; a model without settings (from before they
+ * were recorded) is not compared; a key this facetrain does not know is a
+ * difference. */
 static void settings_diff(const char *old, const char *now, char *diff, size_t n)
 {
 	char a[64], b[64], key[64];
 	size_t at = 0;
 
 	diff[0] = 0;
-	for (const char *w = old; *w; w += strcspn(w, " "), w += strspn(w, " ")) {
+	for (const char *w = old; *w && at < n; w += strcspn(w, " "), w += strspn(w, " ")) {
 		size_t klen = strcspn(w, "= ");
-		const char *opt = "";
 		snprintf(key, sizeof key, "%.*s", (int)klen, w);
 		if (w[klen] != '=' || !setting(old, key, a, sizeof a))
 			continue;
-		for (size_t i = 0; i < sizeof setting_option / sizeof setting_option[0]; i++)
-			if (!strcmp(key, setting_option[i].key))
-				opt = setting_option[i].option;
 		if (!setting(now, key, b, sizeof b))
 			snprintf(b, sizeof b, "unknown to this facetrain");
 		else if (!strcmp(a, b))
 			continue;
-		at += (size_t)snprintf(diff + at, at < n ? n - at : 0, "%s%s=%s, not %s%s%s%s",
-				       at ? "; " : "", key, a, b, *opt ? " (" : "", opt,
-				       *opt ? ")" : "");
-		if (at >= n)
-			break;
+		add_diff(diff, n, &at, key, a, b);
+	}
+	for (size_t i = 0; *old && i < sizeof setting_before / sizeof setting_before[0] && at < n;
+	     i++) {
+		const char *k = setting_before[i].key;
+		if (!setting(old, k, a, sizeof a) && setting(now, k, b, sizeof b) &&
+		    strcmp(setting_before[i].value, b))
+			add_diff(diff, n, &at, k, setting_before[i].value, b);
 	}
 }
 
@@ -259,7 +296,11 @@ static cnn *start(const options *o, char **names, int nclass)
 	if (!same_prep(net, prep))
 		fk_die("%s: cannot resume: it was trained with \"%s\", not \"%s\"",
 		       o->model, cnn_prep(net) ? cnn_prep(net) : "", prep);
-	settings_diff(cnn_train_settings(net), settings, diff, sizeof diff);
+	/* with nothing left to train the settings do not matter */
+	if (cnn_step_count(net) >= o->steps)
+		diff[0] = 0;
+	else
+		settings_diff(cnn_train_settings(net), settings, diff, sizeof diff);
 	if (*diff && !o->force)
 		fk_die("%s: cannot resume: it was trained with %s; -f resumes anyway", o->model,
 		       diff);
@@ -285,7 +326,7 @@ static double accuracy(cnn *net, const fk_prep *p, const fk_records *r)
 
 	if (!confusion)
 		fk_die("out of memory");
-	if (fk_tally(net, p, r, 1, confusion, err) < 0)
+	if (fk_tally(net, p, r, 1, 0, confusion, err) < 0)
 		fk_die("%s", err);
 	for (int k = 0; k < nclass; k++)
 		right += confusion[k * nclass + k];
@@ -372,7 +413,7 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 	while (cnn_step_count(net) < o->steps && !stop_signal) {
 		long step = cnn_step_count(net), done = step + 1;
 		int keep = done % o->interval == 0 || done == o->steps;
-		float loss = 0, lr;
+		float loss = 0, lr = cnn_learning_rate(net, &o->opt);	/* this step's */
 		double t, rate, accv = 0;
 		fill_batch(o, recs, step, perm, &epoch, x, y);
 		if (cnn_train_step(net, &o->opt, x, y, batch, &loss, err) < 0) {
@@ -389,7 +430,6 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 			save(net, o->model);
 			saved = done;
 		}
-		lr = cnn_learning_rate(net, &o->opt);
 		if (keep && test) {
 			accv = accuracy(net, &o->prep, test);
 			snprintf(acc, sizeof acc, " test %.4f", accv);
@@ -545,7 +585,7 @@ static void open_records(fk_records *r, char *const *paths, int n, int side)
 int main(int argc, char **argv)
 {
 	options o = {.steps = 5000, .interval = 100, .ckpt = 1000, .seed = 1,
-		     .epochs = 350};
+		     .epochs = -1};
 	int ch, crop = 0, side = 0, margin = 0, nclass;
 	char err[FK_ERRLEN], **names, *found = NULL;
 	fk_records recs, test;
@@ -557,7 +597,7 @@ int main(int argc, char **argv)
 	fk_pool_set_threads(fk_online_cpus());
 	cnn_train_defaults(&o.opt);
 	fk_prep_defaults(&o.prep, 32);
-	while ((ch = getopt(argc, argv, "o:l:n:N:s:c:m:FB:C:Zb:r:d:e:w:a:S:fT:t:i:k:L:h")) != -1) {
+	while ((ch = getopt(argc, argv, "o:l:n:N:s:c:m:FB:C:Zb:r:u:d:e:M:V:w:W:y:a:S:fT:t:i:k:L:h")) != -1) {
 		switch (ch) {
 		case 'o': o.model = optarg; break;
 		case 'l': o.labels = optarg; break;
@@ -572,9 +612,17 @@ int main(int argc, char **argv)
 		case 'Z': o.prep.std = 0; break;
 		case 'b': o.opt.batch = (int)fk_int_arg("-b", optarg, 1, 1 << 16, usage); break;
 		case 'r': o.opt.lr = (float)fk_num_arg("-r", optarg, 0, 1e30, usage); break;
-		case 'd': o.opt.lr_decay = (float)fk_num_arg("-d", optarg, 0, 1, usage); break;
+		case 'u': o.opt.warmup = (float)fk_num_arg("-u", optarg, 0, 0.99, usage); o.u_given = 1; break;
+		case 'd': o.opt.lr_decay = (float)fk_num_arg("-d", optarg, 0, 1, usage); o.d_given = 1; break;
 		case 'e': o.epochs = fk_num_arg("-e", optarg, 0, 1e9, usage); break;
+		case 'M':
+		case 'V':
+			o.opt.momentum = (float)fk_num_arg(ch == 'M' ? "-M" : "-V", optarg, 0, 0.999, usage);
+			o.opt.nesterov = ch == 'V';
+			break;
 		case 'w': o.opt.weight_decay = (float)fk_num_arg("-w", optarg, 0, 1e6, usage); break;
+		case 'W': o.opt.decoupled_decay = (float)fk_num_arg("-W", optarg, 0, 1e6, usage); break;
+		case 'y': o.opt.smoothing = (float)fk_num_arg("-y", optarg, 0, 1, usage); break;
 		case 'a': o.opt.ema_decay = (float)fk_num_arg("-a", optarg, 0, 1, usage); break;
 		case 'S': o.seed = (uint64_t)fk_int_arg("-S", optarg, 0, 0x7fffffffffffffffL, usage); break;
 		case 'f': o.force = 1; break;
@@ -601,6 +649,14 @@ int main(int argc, char **argv)
 		fk_warn("-l LABELS is required: there is no labels.txt beside %s", argv[0]);
 		fk_usage(usage);
 	}
+	if (o.d_given && o.epochs < 0) {
+		fk_warn("-d FACTOR is the staircase's factor: give -e EPOCHS too");
+		fk_usage(usage);
+	}
+	if (o.u_given && o.epochs >= 0) {
+		fk_warn("-u SHARE is the cosine schedule's warm-up, which -e EPOCHS replaces");
+		fk_usage(usage);
+	}
 	o.prep.stored = records_side(argv, argc, &o, side, margin);
 	o.prep.crop = crop ? crop : o.prep.stored < 32 ? o.prep.stored : 32;
 	if (fk_prep_check(&o.prep, err) < 0) {
@@ -618,9 +674,15 @@ int main(int argc, char **argv)
 		if (fk_records_check_labels(&test, nclass, err) < 0)
 			fk_die("%s (%s names %d classes)", err, o.labels, nclass);
 	}
-	o.opt.decay_steps = (long)(o.epochs * recs.count / o.opt.batch);
-	if (o.epochs > 0 && o.opt.decay_steps < 1)
-		o.opt.decay_steps = 1;
+	if (o.epochs >= 0) {
+		/* the tutorial's staircase, its period in epochs */
+		o.opt.decay_steps = (long)(o.epochs * recs.count / o.opt.batch);
+		if (o.epochs > 0 && o.opt.decay_steps < 1)
+			o.opt.decay_steps = 1;
+	} else {
+		o.opt.schedule = CNN_SCHED_COSINE;
+		o.opt.steps = o.steps;
+	}
 	/* a signal stops training at the end of a step, with a checkpoint;
 	 * a reader of our messages that goes away does not stop it */
 	memset(&sa, 0, sizeof sa);
@@ -639,6 +701,9 @@ int main(int argc, char **argv)
 	} else {
 		if (cnn_step_count(net) > 0)
 			fk_warn("resuming %s at step %ld", o.model, cnn_step_count(net));
+		if (o.opt.batch > recs.count)
+			fk_warn("the batch of %d is larger than the %ld records: each step sees some twice (-b %ld sees each once)",
+				o.opt.batch, recs.count, recs.count);
 		log = open_log(&o);
 		train(net, &o, &recs, o.test ? &test : NULL, log);
 		if (log && (ferror(log) | fclose(log)))

@@ -18,10 +18,12 @@ setup() {
 	d=$BATS_FILE_TMPDIR/d
 }
 
-# tiny ARGS...: a quick run of the tiny network on the two people (in the
-# background, call facetrain itself, so that $! is its process)
+# tiny ARGS...: a quick run of the tiny network on the two people, at a
+# constant rate (-e 0), so that a run extended with a larger -n goes on
+# as one never stopped (in the background, call facetrain itself, so that
+# $! is its process)
 tiny() {
-	facetrain -l "$d/labels.txt" -N "$TINY" -b 16 -r 0.02 "$@" "$d/train.bin"
+	facetrain -l "$d/labels.txt" -N "$TINY" -b 16 -r 0.02 -e 0 "$@" "$d/train.bin"
 }
 
 # wait_rows LOG N: wait (up to 60 s) until LOG has N data rows
@@ -38,7 +40,7 @@ wait_rows() {
 	skip_without_data
 	n=300
 	[ "${FACEKIT_SAN:-0}" = 1 ] && n=80
-	facetrain -o m.bin -l "$d/labels.txt" -N "$SPEC" -n $n -b 32 -r 0.05 -i 20 \
+	facetrain -o m.bin -l "$d/labels.txt" -N "$SPEC" -n $n -b 32 -i 20 \
 		-L log.tsv "$d/train.bin" 2> err
 	first=$(awk '!/^#/ { print $2; exit }' log.tsv)
 	last=$(awk '!/^#/ { l = $2 } END { print l }' log.tsv)
@@ -68,6 +70,53 @@ wait_rows() {
 	assert_success
 	assert_output --partial "resuming parts.bin at step 13"
 	cmp whole.bin parts.bin
+}
+
+@test "by default the rate rises for 5% of -n steps, then falls along a half cosine, whatever the dataset's size" {
+	skip_without_data
+	# 40 steps: a warm-up of 2 (0.01, 0.02), then 0.01 (1 + cos(pi (t - 2)/38))
+	for f in train test; do
+		facetrain -o $f.model -l "$d/labels.txt" -N "$TINY" -b 16 -r 0.02 -n 40 -i 1 \
+			-L $f.tsv "$d/$f.bin" 2> /dev/null
+		cut -f 1,3 $f.tsv > $f.lr
+	done
+	# the same rates from 200 records and from 60
+	cmp train.lr test.lr
+	awk -F '\t' '!/^#/ {
+		t = $1 - 1
+		want = t < 2 ? 0.02 * (t + 1) / 2 : 0.01 * (1 + cos(3.141592653589793 * (t - 2) / 38))
+		if ($2 - want > 1e-5 * want || want - $2 > 1e-5 * want) { print "step " $1 ": " $2 " not " want; bad = 1 }
+	} END { exit bad }' train.lr
+	[ "$(awk '$1 == 21 { print $2 }' train.lr)" = 0.0108258 ]
+}
+
+@test "a batch larger than the dataset is warned about" {
+	skip_without_data
+	run facetrain -o m.bin -l "$d/labels.txt" -N "$TINY" -b 64 -n 1 "$d/test.bin"
+	assert_success
+	assert_output --partial "facetrain: the batch of 64 is larger than the 60 records"
+	run facetrain -o n.bin -l "$d/labels.txt" -N "$TINY" -b 60 -n 1 "$d/test.bin"
+	assert_success
+	refute_output --partial "larger than"
+}
+
+@test "momentum, Nesterov, decoupled decay and smoothing: killed and resumed, the very weights of a run never stopped" {
+	skip_without_data
+	for m in M V; do
+		opts=(-l "$d/labels.txt" -N "$TINY" -b 16 -r 0.02 -$m 0.9 -W 0.0005 -y 0.1 -n 300)
+		facetrain -o whole$m.bin "${opts[@]}" "$d/train.bin" 2> /dev/null
+		facetrain -o parts$m.bin "${opts[@]}" -k 1 -i 1 -L log$m "$d/train.bin" 2> /dev/null 3>&- &
+		pid=$!
+		wait_rows log$m 20 || { kill -9 $pid; false; }
+		kill -9 $pid
+		wait $pid || true
+		run facetrain -o parts$m.bin "${opts[@]}" "$d/train.bin"
+		assert_success
+		assert_output --regexp "resuming parts$m.bin at step [0-9]+"
+		cmp whole$m.bin parts$m.bin
+	done
+	# Nesterov's steps are not the classical ones
+	! cmp -s wholeM.bin wholeV.bin
 }
 
 @test "running a finished command again changes nothing" {
@@ -226,8 +275,8 @@ one_record() {
 @test "a resume into a folder that has become read-only fails before training" {
 	one_record
 	mkdir d
-	facetrain -o d/m.bin -l labels.txt -N 'fc N' -n 2 one.bin 2> /dev/null
-	again=(facetrain -o d/m.bin -l labels.txt -N 'fc N' -n 50 -i 10 one.bin)
+	facetrain -o d/m.bin -l labels.txt -N 'fc N' -e 0 -n 2 one.bin 2> /dev/null
+	again=(facetrain -o d/m.bin -l labels.txt -N 'fc N' -e 0 -n 50 -i 10 one.bin)
 	if [ "$(id -u)" = 0 ]; then
 		unshare -m true 2> /dev/null || skip "root cannot make a read-only folder here"
 		run unshare -m sh -c 'mount --bind -o ro d d && exec "$@"' sh "${again[@]}"
@@ -244,9 +293,9 @@ one_record() {
 @test "a link to the model stays a link; -o - and a device are refused" {
 	one_record
 	ln -s real.bin link.bin
-	facetrain -o link.bin -l labels.txt -N 'fc N' -n 2 one.bin 2> /dev/null
+	facetrain -o link.bin -l labels.txt -N 'fc N' -e 0 -n 2 one.bin 2> /dev/null
 	[ -L link.bin ]
-	run facetrain -o link.bin -l labels.txt -N 'fc N' -n 4 one.bin
+	run facetrain -o link.bin -l labels.txt -N 'fc N' -e 0 -n 4 one.bin
 	assert_success
 	assert_output --partial "resuming link.bin at step 2"
 	[ -L link.bin ]
@@ -264,12 +313,12 @@ one_record() {
 
 @test "-L - writes the log to standard output; a link to a log stays a link" {
 	one_record
-	facetrain -o m.bin -l labels.txt -N 'fc N' -n 4 -i 2 -L - one.bin > out 2> /dev/null
+	facetrain -o m.bin -l labels.txt -N 'fc N' -e 0 -n 4 -i 2 -L - one.bin > out 2> /dev/null
 	[ "$(head -n 1 out | cut -f 1)" = "# step" ]
 	[ "$(grep -vc '^#' out)" -eq 2 ]
 	[ ! -e ./- ]
 	ln -s real.tsv link.tsv
-	facetrain -o m.bin -l labels.txt -N 'fc N' -n 6 -i 2 -L link.tsv one.bin 2> /dev/null
+	facetrain -o m.bin -l labels.txt -N 'fc N' -e 0 -n 6 -i 2 -L link.tsv one.bin 2> /dev/null
 	[ -L link.tsv ]
 	[ "$(grep -vc '^#' real.tsv)" -eq 1 ]
 }
@@ -284,13 +333,16 @@ one_record() {
 
 @test "a resume with another rate, batch, schedule or seed is refused, naming it, unless -f" {
 	one_record
-	train=(facetrain -o m.bin -l labels.txt -N 'fc N' -b 1 -r 0.1)
+	train=(facetrain -o m.bin -l labels.txt -N 'fc N' -b 1 -r 0.1 -e 350)
 	"${train[@]}" -n 2 one.bin 2> /dev/null
 	cp m.bin keep.bin
 	for change in "-r 0.05|lr=0.1, not 0.05 (-r)" \
 		"-b 2|decay_steps=350, not 175 (-e, with -b and the record count); batch=1, not 2 (-b)" \
 		"-S 7|seed=1, not 7 (-S)" "-e 1|decay_steps=350, not 1 (-e, with -b and the record count)" \
-		"-d 0.5|decay=0.1, not 0.5 (-d)" "-w 0|wd=0.004, not 0 (-w)" "-a 0.5|ema=0.9999, not 0.5 (-a)"; do
+		"-d 0.5|decay=0.1, not 0.5 (-d)" "-w 0|wd=0.004, not 0 (-w)" "-a 0.5|ema=0.9999, not 0.5 (-a)" \
+		"-M 0.9|momentum=0, not 0.9 (-M, -V)" \
+		"-V 0.5|momentum=0, not 0.5 (-M, -V); nesterov=0, not 1 (-V)" \
+		"-W 0.01|dwd=0, not 0.01 (-W)" "-y 0.1|smoothing=0, not 0.1 (-y)"; do
 		run "${train[@]}" -n 4 ${change%|*} one.bin
 		assert_failure 1
 		assert_output --partial "m.bin: cannot resume: it was trained with ${change#*|}; -f resumes anyway"
@@ -309,6 +361,44 @@ one_record() {
 	run "${train[@]}" -n 5 -r 0.05 one.bin
 	assert_success
 	assert_output --partial "resuming m.bin at step 4"
+}
+
+@test "the cosine schedule: another length or warm-up is refused, and so is leaving the staircase" {
+	one_record
+	train=(facetrain -o m.bin -l labels.txt -N 'fc N' -b 1)
+	"${train[@]}" -e 350 -n 2 one.bin 2> /dev/null
+	run "${train[@]}" -n 4 one.bin
+	assert_failure 1
+	assert_output --partial "it was trained with schedule=step, not cosine (-e); steps=0, not 4 (-n, with the cosine schedule); decay_steps=350, not 0 (-e, with -b and the record count); -f resumes anyway"
+	train=(facetrain -o c.bin -l labels.txt -N 'fc N' -b 1)
+	"${train[@]}" -n 2 one.bin 2> /dev/null
+	run "${train[@]}" -n 4 one.bin
+	assert_failure 1
+	assert_output --partial "c.bin: cannot resume: it was trained with steps=2, not 4 (-n, with the cosine schedule)"
+	run "${train[@]}" -n 4 -u 0.5 one.bin
+	assert_failure 1
+	assert_output --partial "steps=2, not 4 (-n, with the cosine schedule); warmup=0.05, not 0.5 (-u)"
+	# with nothing left to train, nothing is compared
+	run "${train[@]}" -n 1 one.bin
+	assert_success
+	assert_output --partial "c.bin has taken 2 steps already (-n 1): nothing to do"
+}
+
+@test "a model whose settings predate the cosine is compared as trained with the staircase and plain SGD" {
+	printf 'red\ngreen\nblue\n' > labels.txt
+	printf '\000\310\012\012\001\012\310\012\002\012\012\310' > rec.bin
+	"$(dirname "$(command -v facetrain)")/../tests/hand_model" hand.bin \
+		"lr=0.1 decay=0.1 decay_steps=3 batch=3 wd=0.004 ema=0.9999 seed=1"
+	cp hand.bin keep.bin
+	run facetrain -o hand.bin -N 'fc N' -s 1 -Z -n 2 -b 3 rec.bin
+	assert_failure 1
+	assert_output --partial "it was trained with decay_steps=3, not 0 (-e, with -b and the record count); schedule=step, not cosine (-e); steps=0, not 2 (-n, with the cosine schedule); -f"
+	run facetrain -o hand.bin -N 'fc N' -s 1 -Z -n 2 -b 3 -e 3 -M 0.9 rec.bin
+	assert_failure 1
+	assert_output --partial "it was trained with momentum=0, not 0.9 (-M, -V); -f"
+	cmp hand.bin keep.bin
+	run facetrain -o hand.bin -N 'fc N' -s 1 -Z -n 2 -b 3 -e 3 rec.bin
+	assert_success
 }
 
 @test "a second writer on the same model is refused; readers keep working during checkpoints" {
@@ -331,11 +421,11 @@ one_record() {
 
 @test "temporary files a killed run left are removed by the next run, a live run's are not" {
 	one_record
-	facetrain -o m.bin -l labels.txt -N 'fc N' -n 2 one.bin 2> /dev/null
+	facetrain -o m.bin -l labels.txt -N 'fc N' -e 0 -n 2 one.bin 2> /dev/null
 	# no process has an id above 2^22 (the ceiling of pid_max); $$ is alive
 	: > m.bin.999999999.0.tmp
 	: > m.bin.$$.0.tmp
-	run facetrain -o m.bin -l labels.txt -N 'fc N' -n 3 one.bin
+	run facetrain -o m.bin -l labels.txt -N 'fc N' -e 0 -n 3 one.bin
 	assert_success
 	assert_output --partial "m.bin: removed 1 temporary file left by a killed run"
 	[ ! -e m.bin.999999999.0.tmp ]
@@ -458,6 +548,17 @@ one_record() {
 	run facetrain -o m.bin -l two.txt -C 1,x one.bin
 	assert_failure 2
 	assert_output --partial 'facetrain: -C: "1,x" is not LO,HI'
+	run facetrain -o m.bin -l two.txt -d 0.5 one.bin
+	assert_failure 2
+	assert_output --partial "give -e EPOCHS too"
+	run facetrain -o m.bin -l two.txt -e 10 -u 0.1 one.bin
+	assert_failure 2
+	assert_output --partial "which -e EPOCHS replaces"
+	for bad in "-M 1" "-V -0.5" "-y 2" "-W -1" "-u 1"; do
+		run facetrain -o m.bin -l two.txt $bad one.bin
+		assert_failure 2
+	done
+	[ ! -e m.bin ]
 	run facetrain -h
 	assert_success
 	assert_output --partial "usage: facetrain"

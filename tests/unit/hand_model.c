@@ -8,8 +8,10 @@
  * class is its strongest channel.  The raw weights' red weight is -10 instead:
  * with -r (raw) no pixel is called red, and ties go to the lower class.
  *
- *   hand_model FILE   writes the model to FILE
- *   hand_model        checks the model through libcnn (TAP) */
+ *   hand_model FILE [SETTINGS]  writes the model to FILE, with the
+ *                               training settings string SETTINGS (as
+ *                               an older facetrain wrote it)
+ *   hand_model                  checks the model through libcnn (TAP) */
 #include <math.h>
 #include <string.h>
 
@@ -53,7 +55,8 @@ int main(int argc, char **argv)
 	float x[3] = {1, 0, 0}, prob[3];
 
 	if (argc > 1) {
-		if (!net || cnn_save(net, argv[1], err) < 0) {
+		if (!net || (argc > 2 && cnn_set_train_settings(net, argv[2], err) < 0) ||
+		    cnn_save(net, argv[1], err) < 0) {
 			fprintf(stderr, "hand_model: %s\n", err);
 			return 1;
 		}
