@@ -6,7 +6,7 @@
 #include "prog.h"
 
 static const char usage[] =
-	"usage: faceclassify [-k K] [-j] [-t P] [-T N] MODEL [FILE]\n"
+	"usage: faceclassify [-k K] [-j] [-t P] [-M] [-T N] MODEL [FILE]\n"
 	"       faceclassify -i MODEL\n"
 	"  Classify each face image of a stream (FILE or standard input; any size,\n"
 	"  brought to the model's input) and print one line per image: its index,\n"
@@ -14,6 +14,7 @@ static const char usage[] =
 	"  -k K   classes per line (1)\n"
 	"  -j     JSON lines\n"
 	"  -t P   print \"unknown\" for the best class when its probability is below P\n"
+	"  -M     average each face's probabilities with its mirror image's\n"
 	"  -T N   threads (default: every online CPU)\n"
 	"  -i     print the model's crop margin, stored side, input side, the margin\n"
 	"         to cut around facefind's boxes for it, and its class names, one\n"
@@ -21,7 +22,7 @@ static const char usage[] =
 	"  -h     this help\n";
 
 typedef struct {
-	int k, json, info;
+	int k, json, info, mirror;
 	double threshold;
 } options;
 
@@ -76,11 +77,12 @@ int main(int argc, char **argv)
 
 	fk_progname = "faceclassify";
 	fk_pool_set_threads(fk_online_cpus());
-	while ((ch = getopt(argc, argv, "k:jt:T:ih")) != -1) {
+	while ((ch = getopt(argc, argv, "k:jt:MT:ih")) != -1) {
 		switch (ch) {
 		case 'k': o.k = (int)fk_int_arg("-k", optarg, 1, 256, usage); break;
 		case 'j': o.json = 1; break;
 		case 't': o.threshold = fk_num_arg("-t", optarg, 0, 1, usage); break;
+		case 'M': o.mirror = 1; break;
 		case 'T': fk_pool_set_threads((int)fk_int_arg("-T", optarg, 1, FK_POOL_MAX, usage)); break;
 		case 'i': o.info = 1; break;
 		case 'h': fk_help(usage);
@@ -93,6 +95,7 @@ int main(int argc, char **argv)
 		fk_usage(usage);
 	if (!(m = fk_model_load(argv[0], err)))
 		fk_die("%s", err);
+	fk_model_set_mirror(m, o.mirror);
 	if (o.info) {
 		print_info(m);
 		fk_model_free(m);

@@ -6,11 +6,12 @@
 #include "prog.h"
 
 static const char usage[] =
-	"usage: faceeval [-j] [-r] [-l LABELS] [-T N] MODEL RECORDS...\n"
+	"usage: faceeval [-j] [-r] [-M] [-l LABELS] [-T N] MODEL RECORDS...\n"
 	"  Classify the labelled records with the model and report precision@1,\n"
 	"  per-class precision, recall, F1 and support, and the confusion matrix.\n"
 	"  -j         JSON\n"
 	"  -r         use the raw weights, not their moving average\n"
+	"  -M         average each face's probabilities with its mirror image's\n"
 	"  -l LABELS  the records' class names, which must be the model's (default:\n"
 	"             labels.txt beside the first RECORDS file, if there is one)\n"
 	"  -T N       threads (default: every online CPU)\n"
@@ -129,7 +130,7 @@ static void check_labels(const fk_model *m, const char *labels,
 
 int main(int argc, char **argv)
 {
-	int ch, json = 0, ema = 1, nclass;
+	int ch, json = 0, ema = 1, mirror = 0, nclass;
 	char err[FK_ERRLEN], *found = NULL;
 	const char *labels = NULL;
 	long *confusion, right = 0;
@@ -138,10 +139,11 @@ int main(int argc, char **argv)
 
 	fk_progname = "faceeval";
 	fk_pool_set_threads(fk_online_cpus());
-	while ((ch = getopt(argc, argv, "jrl:T:h")) != -1) {
+	while ((ch = getopt(argc, argv, "jrMl:T:h")) != -1) {
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'r': ema = 0; break;
+		case 'M': mirror = 1; break;
 		case 'l': labels = optarg; break;
 		case 'T': fk_pool_set_threads((int)fk_int_arg("-T", optarg, 1, FK_POOL_MAX, usage)); break;
 		case 'h': fk_help(usage);
@@ -154,6 +156,7 @@ int main(int argc, char **argv)
 		fk_usage(usage);
 	if (!(m = fk_model_load(argv[0], err)))
 		fk_die("%s", err);
+	fk_model_set_mirror(m, mirror);
 	nclass = fk_model_nclass(m);
 	if (fk_records_open(&recs, argv + 1, argc - 1, fk_model_side(m), err) < 0)
 		fk_die("%s (%s takes %dx%d records)", err, argv[0], fk_model_side(m),

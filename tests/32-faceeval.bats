@@ -52,6 +52,22 @@ setup() {
 	[ "$(awk '$1 == "green" && NF == 5 { print $2, $3, $4 }' out)" = "0.3750 1.0000 0.5455" ]
 }
 
+@test "-M averages each face with its mirror image: a face and its mirror are named alike" {
+	# a model of 4x4 faces that tells which side is bright
+	printf 'left\nright\n' > lr.txt
+	{ pnmpad -black -left 2 <(ppmmake white 2 4) | cifarpack -s 4 1
+	  pnmpad -black -right 2 <(ppmmake white 2 4) | cifarpack -s 4 0; } > lr.bin
+	facetrain -o lr.model -l lr.txt -N 'fc N' -s 4 -F -b 2 -n 20 -e 0 lr.bin 2> /dev/null
+	run faceeval lr.model lr.bin
+	assert_line "precision@1 1.0000 (2 of 2)"
+	run faceeval -M lr.model lr.bin
+	assert_success
+	assert_line "precision@1 0.5000 (1 of 2)"
+	# 1x1 records are their own mirror: nothing changes
+	faceeval hand.bin rec.bin > plain
+	faceeval -M hand.bin rec.bin | cmp - plain
+}
+
 @test "-j gives the same figures as JSON" {
 	command -v jq > /dev/null || skip "jq is not installed"
 	faceeval -j hand.bin rec.bin > out.json

@@ -104,6 +104,27 @@ p() {
 	assert_output --partial '-T: "0"'
 }
 
+@test "-M averages a face with its mirror image: a face and its mirror get the same line" {
+	# a model of 4x4 faces whose scores depend on which side is bright
+	printf 'left\nright\n' > lr.txt
+	{ pnmpad -black -left 2 <(ppmmake white 2 4) | cifarpack -s 4 1
+	  pnmpad -black -right 2 <(ppmmake white 2 4) | cifarpack -s 4 0; } > lr.bin
+	facetrain -o lr.model -l lr.txt -N 'fc N' -s 4 -F -b 2 -n 20 -e 0 lr.bin 2> /dev/null
+	pnmpad -black -left 1 <(ppmmake rgb:c0/80/40 3 4) > face.ppm
+	pamflip -lr face.ppm > mirror.ppm
+	[ "$(faceclassify -k 2 lr.model face.ppm)" != "$(faceclassify -k 2 lr.model mirror.ppm)" ]
+	faceclassify -M -k 2 lr.model face.ppm > a
+	faceclassify -M -k 2 lr.model mirror.ppm > b
+	cmp a b
+	# the mean of the two probabilities without -M
+	cat face.ppm mirror.ppm | faceclassify -k 2 lr.model > both
+	# (each printed to 6 decimals: the two may differ by 1e-6)
+	want=$(awk '{ for (i = 2; i < NF; i += 2) if ($i == "left") p += $(i + 1) / 2 }
+		END { printf "%.9f", p }' both)
+	awk -v w="$want" '{ for (i = 2; i < NF; i += 2) if ($i == "left") d = $(i + 1) - w }
+		END { exit !(d < 2e-6 && d > -2e-6) }' a
+}
+
 @test "input that is not an image, and a model that is not one, are refused" {
 	echo "hello" > bad.txt
 	run faceclassify hand.bin bad.txt

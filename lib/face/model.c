@@ -13,6 +13,8 @@ struct fk_model {
 	fk_prep prep;
 	unsigned char *rec;     /* one record of the stored side */
 	float *x;               /* the network's input for one face */
+	float *more;            /* the probabilities of its mirror image */
+	int mirror;             /* average each face with its mirror image */
 	fk_image scaled;        /* a face brought to the input side */
 };
 
@@ -48,7 +50,8 @@ fk_model *fk_model_load(const char *path, char *err)
 		}
 	m->rec = malloc(fk_cifar_recsize(m->prep.stored));
 	m->x = malloc(3 * (size_t)m->prep.crop * m->prep.crop * sizeof *m->x);
-	if (!m->path || !m->rec || !m->x) {
+	m->more = malloc((size_t)cnn_nclass(m->net) * sizeof *m->more);
+	if (!m->path || !m->rec || !m->x || !m->more) {
 		snprintf(err, FK_ERRLEN, "%s: out of memory", path);
 		goto fail;
 	}
@@ -66,6 +69,7 @@ void fk_model_free(fk_model *m)
 	free(m->path);
 	free(m->rec);
 	free(m->x);
+	free(m->more);
 	fk_image_free(&m->scaled);
 	free(m);
 }
@@ -105,23 +109,47 @@ cnn *fk_model_net(fk_model *m)
 	return m->net;
 }
 
+void fk_model_set_mirror(fk_model *m, int on)
+{
+	m->mirror = on != 0;
+}
+
 double fk_model_find_margin(const fk_model *m)
 {
 	return m->prep.margin * 1.2 * m->prep.crop / m->prep.stored;
 }
 
+/* the class probabilities prob[n * nclass] of the n network inputs x;
+ * with mirror, the mean of those of x and of x mirrored left-right (x is
+ * left mirrored, more gets n * nclass floats) */
+static int probabilities(cnn *net, const fk_prep *p, float *x, int n, int ema, int mirror,
+			 float *prob, float *more, char *err)
+{
+	char why[CNN_ERRLEN];
+	size_t in = 3 * (size_t)p->crop * p->crop, all = (size_t)n * cnn_nclass(net);
+
+	if (cnn_predict(net, x, n, ema, prob, why) < 0)
+		goto fail;
+	if (!mirror)
+		return 0;
+	for (int j = 0; j < n; j++)
+		fk_prep_mirror(p, x + j * in);
+	if (cnn_predict(net, x, n, ema, more, why) < 0)
+		goto fail;
+	for (size_t k = 0; k < all; k++)
+		prob[k] = (prob[k] + more[k]) / 2;
+	return 0;
+fail:
+	snprintf(err, FK_ERRLEN, "%.250s", why);
+	return -1;
+}
+
 /* the network on the centre input-side square of a side x side face */
 static int predict(fk_model *m, const fk_image *im, float *prob, char *err)
 {
-	char why[CNN_ERRLEN];
-
 	fk_cifar_pack(im, 0, m->rec);
 	fk_prep_eval(&m->prep, m->rec + 1, im->w, m->x);
-	if (cnn_predict(m->net, m->x, 1, 1, prob, why) < 0) {
-		snprintf(err, FK_ERRLEN, "%.250s", why);
-		return -1;
-	}
-	return 0;
+	return probabilities(m->net, &m->prep, m->x, 1, 1, m->mirror, prob, m->more, err);
 }
 
 int fk_model_classify(fk_model *m, const fk_image *face, float *prob, char *err)
@@ -148,7 +176,7 @@ int fk_model_classify_stored(fk_model *m, const fk_image *face, float *prob,
 	return predict(m, face, prob, err);
 }
 
-int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema,
+int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema, int mirror,
 	     long *confusion, char *err)
 {
 	enum { B = 64 };
@@ -156,7 +184,7 @@ int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema,
 	size_t in = 3 * (size_t)p->crop * p->crop;
 	float *x = malloc(B * in * sizeof *x);
 	float *prob = malloc(B * (size_t)nclass * sizeof *prob);
-	char why[CNN_ERRLEN];
+	float *more = mirror ? malloc(B * (size_t)nclass * sizeof *more) : NULL;
 	int status = -1;
 
 	if (r->side != p->stored) {
@@ -166,7 +194,7 @@ int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema,
 	}
 	if (fk_records_check_labels(r, nclass, err) < 0)
 		goto out;
-	if (!x || !prob) {
+	if (!x || !prob || (mirror && !more)) {
 		snprintf(err, FK_ERRLEN, "out of memory");
 		goto out;
 	}
@@ -174,10 +202,8 @@ int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema,
 		int n = r->count - i < B ? (int)(r->count - i) : B;
 		for (int j = 0; j < n; j++)
 			fk_prep_eval(p, fk_record(r, i + j) + 1, p->stored, x + j * in);
-		if (cnn_predict(net, x, n, ema, prob, why) < 0) {
-			snprintf(err, FK_ERRLEN, "%.250s", why);
+		if (probabilities(net, p, x, n, ema, mirror, prob, more, err) < 0)
 			goto out;
-		}
 		for (int j = 0; j < n; j++) {
 			const float *pj = prob + (size_t)j * nclass;
 			int best = 0;
@@ -191,13 +217,14 @@ int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema,
 out:
 	free(x);
 	free(prob);
+	free(more);
 	return status;
 }
 
 int fk_model_tally(fk_model *m, const fk_records *r, int ema, long *confusion,
 		   char *err)
 {
-	return fk_tally(m->net, &m->prep, r, ema, confusion, err);
+	return fk_tally(m->net, &m->prep, r, ema, m->mirror, confusion, err);
 }
 
 int fk_records_check_labels(const fk_records *r, int nclass, char *err)

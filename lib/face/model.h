@@ -31,6 +31,10 @@ int fk_model_input(const fk_model *m);
 const fk_prep *fk_model_prep(const fk_model *m);
 /* the network itself, for what the calls here do not cover */
 cnn *fk_model_net(fk_model *m);
+/* with on, the calls below classify each face twice, as it is and its
+ * network input mirrored left-right, and average the two probabilities
+ * (test-time flip averaging, twice the time); off when loaded */
+void fk_model_set_mirror(fk_model *m, int on);
 
 /* The margin to cut a face at around a box facefind found so that, brought
  * to the input side whole, it shows what the network saw in training: the
@@ -59,8 +63,9 @@ void fk_rank_classes(const float *prob, int n, int *order);
  * model's stored side and labels below nclass.  0 or -1. */
 int fk_model_tally(fk_model *m, const fk_records *r, int ema, long *confusion,
 		   char *err);
-/* the same for a bare network and its settings (facetrain's test set) */
-int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema,
+/* the same for a bare network and its settings (facetrain's test set),
+ * with mirror as fk_model_set_mirror's */
+int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema, int mirror,
 	     long *confusion, char *err);
 
 /* 0 if every record's label names one of nclass classes, else -1 naming

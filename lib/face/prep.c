@@ -170,6 +170,18 @@ void fk_prep_eval(const fk_prep *p, const unsigned char *planes, int side,
 	standardise(p, out, 3 * (size_t)p->crop * p->crop);
 }
 
+void fk_prep_mirror(const fk_prep *p, float *x)
+{
+	int n = p->crop;
+
+	for (long r = 0; r < 3L * n; r++)
+		for (int i = 0, j = n - 1; i < j; i++, j--) {
+			float t = x[r * n + i];
+			x[r * n + i] = x[r * n + j];
+			x[r * n + j] = t;
+		}
+}
+
 void fk_prep_train(const fk_prep *p, const unsigned char *planes,
 		   uint64_t seed, long step, long index, float *out)
 {

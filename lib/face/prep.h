@@ -45,6 +45,10 @@ int fk_prep_parse(fk_prep *p, const char *text, char *err);
  * standardisation; out gets 3*crop*crop floats. */
 void fk_prep_eval(const fk_prep *p, const unsigned char *planes, int side,
 		  float *out);
+/* the network input x (3 planes of crop x crop, as fk_prep_eval makes
+ * it) mirrored left-right in place: a standardised image mirrored is the
+ * mirrored image standardised */
+void fk_prep_mirror(const fk_prep *p, float *x);
 /* Training: random crop of a stored-size image, flip, brightness, contrast,
  * standardisation, drawn from (seed, step, index). */
 void fk_prep_train(const fk_prep *p, const unsigned char *planes,

@@ -197,6 +197,52 @@ static void test_tally(void)
 	fk_model_free(m);
 }
 
+/* with the mirror on, a face and its mirror image get the same
+ * probabilities, the mean of the two without it; the tally agrees */
+static void test_mirror(void)
+{
+	fk_model *m = fk_model_load(at("m.model"), err);
+	char *paths[1] = {(char *)at("mirror.bin")};
+	long conf[4] = {0}, want[4] = {0};
+	unsigned char rec[1 + 48];
+	fk_image face = {0}, flip = {0};
+	float p[2], q[2], a[2], b[2];
+	fk_records r;
+	FILE *f;
+
+	fill(&face, 2, 5);
+	fk_image_alloc(&flip, 2, 2, err);
+	for (int y = 0; y < 2; y++)
+		for (int x = 0; x < 2; x++)
+			memcpy(flip.px + 3 * (y * 2 + x), face.px + 3 * (y * 2 + 1 - x), 3);
+	fk_model_classify(m, &face, p, err);
+	fk_model_classify(m, &flip, q, err);
+	ok(!same(p, q, 2), "without the mirror a face and its mirror differ (%.6f %.6f)", p[0], q[0]);
+	fk_model_set_mirror(m, 1);
+	fk_model_classify(m, &face, a, err);
+	fk_model_classify(m, &flip, b, err);
+	ok(same(a, b, 2) && close_to(a[0], (p[0] + q[0]) / 2, 1e-7) &&
+	   close_to(a[1], (p[1] + q[1]) / 2, 1e-7),
+	   "with it both get the mean of the two (%.6f %.6f)", a[0], a[1]);
+	f = fopen(paths[0], "wb");
+	for (int i = 0; i < 70; i++) {
+		fill(&face, 4, i);
+		fk_cifar_pack(&face, i % 2, rec);
+		fwrite(rec, 1, sizeof rec, f);
+		fk_model_classify_stored(m, &face, p, err);
+		want[(i % 2) * 2 + (p[1] > p[0])]++;
+	}
+	fclose(f);
+	fk_records_open(&r, paths, 1, 4, err);
+	ok(fk_model_tally(m, &r, 1, conf, err) == 0 && !memcmp(conf, want, sizeof conf),
+	   "the tally with the mirror: each record as fk_model_classify_stored names it (%ld %ld %ld %ld)",
+	   conf[0], conf[1], conf[2], conf[3]);
+	fk_records_close(&r);
+	fk_image_free(&face);
+	fk_image_free(&flip);
+	fk_model_free(m);
+}
+
 static void test_labels(void)
 {
 	fk_model *m = fk_model_load(at("m.model"), err);
@@ -264,6 +310,7 @@ int main(void)
 	test_load();
 	test_classify();
 	test_tally();
+	test_mirror();
 	test_labels();
 	test_dataset();
 	remove_tree(dir);
