@@ -96,8 +96,9 @@ def decayed(net):
     return [net[9].weight, net[11].weight]
 
 
-def loss_of(net, x, y):
-    return F.cross_entropy(net(x), y) + WD * sum((w * w).sum() for w in decayed(net)) / 2
+def loss_of(net, x, y, smoothing=0.0):
+    return (F.cross_entropy(net(x), y, label_smoothing=smoothing)
+            + WD * sum((w * w).sum() for w in decayed(net)) / 2)
 
 
 def speed(threads, steps, name):
@@ -287,6 +288,36 @@ def same(so, name):
         scale = want.abs().max().item()
         check(diff <= 1e-3 * scale,
               f"inference logits with the running statistics: max difference {diff:.2e} (largest {scale:.2e})")
+    # from the same weights, two steps with Nesterov's momentum and label
+    # smoothing: PyTorch's SGD(momentum, nesterov) and cross_entropy's
+    # label_smoothing are the same updates
+    with torch.no_grad():
+        at = 0
+        for p in params:
+            p.copy_(flat[at:at + p.numel()].view_as(p))
+            at += p.numel()
+    before = flat.clone()
+    net.train()
+    opts = Opts(BATCH, 0.05, 0.1, 0, WD, 0.9999, 0, 0, 0.0, 0.9, 1, 0.0, 0.1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+    for _ in range(2):
+        if lib.cnn_train_step(cnet, ctypes.byref(opts), xp,
+                              ctypes.cast(yi.data_ptr(), ctypes.POINTER(ctypes.c_int)),
+                              BATCH, ctypes.byref(closs), err):
+            sys.exit("torchbench: cnn_train_step: " + err.value.decode())
+        opt.zero_grad()
+        loss = loss_of(net, x, y, 0.1)
+        loss.backward()
+        opt.step()
+    check(abs(closs.value - loss.item()) <= 1e-5 * abs(loss.item()),
+          f"second step's loss with smoothing 0.1: libcnn {closs.value:.6f}, PyTorch {loss.item():.6f}")
+    with torch.no_grad():
+        after = torch.cat([p.reshape(-1) for p in params])
+        diff = (after - flat).abs().max().item()
+        moved = (flat - before).abs().max().item()
+    check(moved > 0 and diff <= 1e-3 * moved,
+          f"weights after two steps with Nesterov's momentum 0.9: max difference {diff:.2e}, "
+          f"largest change {moved:.2e}")
     lib.cnn_free(cnet)
     sys.exit(0 if ok else 1)
 
