@@ -197,6 +197,20 @@ picture() {
 	assert_success
 }
 
+@test "a PNG chunk that claims 1.3 GB costs no memory; text and transparency are no trouble" {
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time"
+	# a 16x8 PNG whose sPLT chunk claims 0x4d4d002a bytes, cut short (the fuzzer's find)
+	printf '\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x08\x10\x04\0\0\0\x0a\xef\x6b\x5f\x4d\x4d\0\x2asPLTE\0\0\0\0\0\0' > splt.png
+	run -1 /usr/bin/time -f %M -o rss ppmscale32 splt.png
+	assert_output --partial "splt.png: image 1: PNG: Premature end of PNG file"
+	[ "$(tail -n 1 rss)" -lt 204800 ]	# KB (the sanitizers take some); it was 1.27 GB
+	picture 40 20 > p.ppm
+	echo "Title facekit" > text
+	pnmtopng -text text -transparent =rgb:00/00/00 p.ppm > t.png
+	ppmscale32 p.ppm > want
+	ppmscale32 t.png | cmp - want
+}
+
 @test "unreadable file" {
 	run ppmscale32 nosuch.ppm
 	assert_failure 1

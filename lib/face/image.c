@@ -380,6 +380,11 @@ static int read_png(FILE *f, fk_image *im, long long max_pixels, char *err)
 	png_set_read_fn(p, f, png_in);
 	/* the pixel limit decides, not libpng's default of a million a side */
 	png_set_user_limits(p, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+	/* and text, profiles, suggested palettes and the rest are skipped
+	 * unread, not kept: Debian's libpng caps no chunk's size, so a
+	 * 48-byte file whose sPLT chunk claimed 1.3 GB had it allocated and
+	 * cleared (tRNS stays, which libpng reads into a fixed buffer) */
+	png_set_keep_unknown_chunks(p, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
 	png_read_info(p, info);
 	png_get_IHDR(p, info, &w, &h, &depth, &type, NULL, NULL, NULL);
 	if (too_big(w, h, max_pixels, err)) {
