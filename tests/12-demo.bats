@@ -31,6 +31,16 @@ setup() {
 	assert_success
 	run sh -c 'pngtopam sub/sheet.png | pamfile -'
 	assert_output --partial "288 by 72"
+	# without a model too: - is standard output, a link stays a link
+	demo -M none -s 32 -o - "$DATA/dlib-faces/dogs.jpg" b.txt > out.png 2> err
+	cmp out.png sub/sheet.png
+	grep -q '^demo: 9 faces of .* -> -$' err
+	[ ! -e ./- ]
+	ln -s sub/sheet.png link.png
+	rm sub/sheet.png
+	demo -M none -s 32 -o link.png "$DATA/dlib-faces/dogs.jpg" b.txt > /dev/null
+	[ -L link.png ]
+	cmp out.png sub/sheet.png
 }
 
 @test "a photo without boxes where facefind finds no face is refused" {
@@ -57,6 +67,11 @@ setup() {
 	run bash -c 'demo -M m -o sheet2.png > /dev/full'
 	assert_failure 1
 	assert_output "demo: write error on standard output"
+	# -o -: the sheet on standard output, the names on standard error
+	demo -M m -o - > out.png 2> err
+	cmp out.png sheet.png
+	[ "$(grep -c ': face [0-9]* (.*): Someone' err)" -eq "$n" ]
+	[ ! -e ./- ]
 }
 
 @test "faces are cut at the model's margin for facefind's boxes, unless -m says" {

@@ -189,6 +189,115 @@ setup() {
 	assert_output --partial "3 faces, 0 wrong"
 }
 
+@test "contact-sheet -o: - is standard output, a link stays a link, a device is written in place" {
+	mkdir d
+	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > d/test.bin
+	printf 'only\nnever\n' > d/labels.txt
+	facetrain -o m -n 1 -N 'fc N' -b 2 d/test.bin 2> /dev/null
+	contact-sheet -o sheet.png m d/test.bin 2> /dev/null
+	contact-sheet -o - m d/test.bin > out.png 2> /dev/null
+	cmp out.png sheet.png
+	[ ! -e ./- ]
+	echo old > target.png
+	ln -s target.png link.png
+	contact-sheet -o link.png m d/test.bin 2> /dev/null
+	[ -L link.png ]
+	cmp target.png sheet.png
+	# a link to a device: written through, the link kept; the device kept
+	ln -s /dev/full full
+	run contact-sheet -o full m d/test.bin
+	assert_failure 1
+	assert_output --partial "contact-sheet: full: cannot write the sheet"
+	[ -L full ]
+	run contact-sheet -o /dev/full m d/test.bin
+	assert_failure 1
+	[ -c /dev/full ]
+	[ -z "$(ls | grep tmp)" ]
+}
+
+@test "evaluate -r: - is standard output, a link stays a link, a device is written in place" {
+	mkdir -p people/Ann people/Bob
+	for i in 1 2 3 4; do
+		ppmmake rgb:80/40/2$i 40 40 > people/Ann/a$i.ppm
+		ppmmake rgb:20/40/8$i 40 40 > people/Bob/b$i.ppm
+		printf 'Ann/a%d.ppm 5 5 30 30\nBob/b%d.ppm 5 5 30 30\n' $i $i
+	done > boxes
+	ev=(evaluate -b boxes -w ev -s 8 -c 8 -n 2 -j 1 -T 1)
+	"${ev[@]}" -r - people -N 'fc N' -b 2 > out 2> /dev/null
+	head -n 1 out | grep -qx '# facekit evaluation: people'
+	grep -qi 'precision@1' out
+	! grep -q 'report in' out
+	[ ! -e ./- ] && [ ! -e ev/report.txt ]
+	echo old > target.txt
+	ln -s target.txt link.txt
+	"${ev[@]}" -r link.txt people -N 'fc N' -b 2 > /dev/null 2>&1
+	[ -L link.txt ]
+	head -n 1 target.txt | grep -qx '# facekit evaluation: people'
+	ln -s /dev/full full
+	run "${ev[@]}" -r full people -N 'fc N' -b 2
+	assert_failure 1
+	assert_output --partial "evaluate: full: cannot write"
+	[ -L full ]
+	run "${ev[@]}" -r /dev/full people -N 'fc N' -b 2
+	assert_failure 1
+	[ -c /dev/full ]
+	[ -z "$(ls . ev | grep tmp)" ]
+}
+
+@test "make-model -o: - is standard output, a link stays a link, a device is written in place; a stopped training stops it" {
+	# make-model in a tree of its own, with an evaluate that makes a
+	# stand-in model at once (training is evaluate's and facetrain's test)
+	mkdir -p tree/scripts data/lfw
+	cp "$BATS_TEST_DIRNAME/../scripts/make-model" tree/scripts/
+	cat > tree/scripts/evaluate <<'SH'
+#!/bin/sh
+while getopts d:w:m:s:c:n:T: opt; do [ $opt = w ] && dir=$OPTARG; done
+[ -z "${STOP:-}" ] || exit 130	# facetrain was interrupted
+mkdir -p "$dir" && echo model > "$dir/model" && echo "lfw7+other: precision@1 1"
+SH
+	chmod +x tree/scripts/evaluate
+	mm=(tree/scripts/make-model -d data -w work)
+	"${mm[@]}" -o - > out 2> err
+	[ "$(cat out)" = model ]
+	grep -q 'precision@1' err
+	grep -q 'make-model: wrote - (6 bytes)' err
+	[ ! -e ./- ]
+	echo old > target.model
+	ln -s target.model link.model
+	run "${mm[@]}" -o link.model
+	assert_success
+	assert_output --partial "make-model: wrote link.model (6 bytes)"
+	[ -L link.model ]
+	[ "$(cat target.model)" = model ]
+	ln -s /dev/full full
+	run "${mm[@]}" -o full
+	assert_failure 1
+	assert_output --partial "make-model: full: cannot write"
+	[ -L full ]
+	run "${mm[@]}" -o /dev/full
+	assert_failure 1
+	[ -c /dev/full ]
+	[ -z "$(ls | grep tmp)" ]
+	# training stopped by a signal: make-model stops with its status, no model
+	STOP=1 run "${mm[@]}" -o new.model
+	[ "$status" -eq 130 ]
+	[ ! -e new.model ]
+}
+
+@test "mkdataset -o: a link to one of its files stays a link" {
+	mkdir -p people/Ann people/Bob
+	ppmmake rgb:80/40/20 60 60 > people/Ann/a1.ppm
+	ppmmake rgb:20/40/80 60 60 > people/Bob/b1.ppm
+	printf 'Ann/a1.ppm 10 10 40 40\nBob/b1.ppm 10 10 40 40\n' > boxes
+	mkdir out
+	ln -s ../kept.bin out/train.bin
+	run mkdataset -s 8 -o out -b boxes people
+	assert_success
+	[ -L out/train.bin ]
+	[ "$(wc -c < kept.bin)" -eq $((2 * (1 + 3 * 8 * 8))) ]
+	[ -z "$(ls -a out | grep -v '^\.*$' | grep -v -x -e train.bin -e test.bin -e labels.txt -e dataset.txt)" ]
+}
+
 @test "classify-dir cuts faces at the model's margin for facefind's boxes, unless -m says" {
 	mkdir bin photos
 	printf '#!/bin/sh\nfor f; do :; done\necho 4 4 20 20\n' > bin/facefind
