@@ -298,6 +298,41 @@ SH
 	[ -z "$(ls -a out | grep -v '^\.*$' | grep -v -x -e train.bin -e test.bin -e labels.txt -e dataset.txt)" ]
 }
 
+@test "contact-sheet, evaluate and classify-dir give the programs every online CPU by default, or -T N" {
+	# the programs, wrapped to note the -T they are given
+	mkdir bin
+	for p in facefind faceclassify faceeval facetrain; do
+		printf '#!/bin/sh\nfor a; do [ "$t" = -T ] && echo "%s $a" >> "%s/threads"; t=$a; done\nexec "%s" "$@"\n' \
+			"$p" "$PWD" "$(command -v $p)" > bin/$p
+		chmod +x bin/$p
+	done
+	n=$(nproc)
+	mkdir -p d photos people/Ann people/Bob
+	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > d/test.bin
+	printf 'only\nnever\n' > d/labels.txt
+	facetrain -o m -n 1 -N 'fc N' -b 2 d/test.bin 2> /dev/null
+	PATH=$PWD/bin:$PATH contact-sheet -o s.png m d/test.bin 2> /dev/null
+	assert_equal "$(sort threads)" "$(printf 'faceclassify %s\nfaceeval %s' $n $n)"
+	rm threads
+	PATH=$PWD/bin:$PATH contact-sheet -T 3 -o s.png m d/test.bin 2> /dev/null
+	assert_equal "$(sort threads)" "$(printf 'faceclassify 3\nfaceeval 3')"
+	rm threads
+	ppmmake rgb:80/80/80 60 60 | pnmtojpeg > photos/a.jpg
+	PATH=$PWD/bin:$PATH classify-dir -T 3 -j 1 m photos > /dev/null 2>&1 || true
+	assert_equal "$(sort threads)" "facefind 3"
+	rm threads
+	for i in 1 2 3 4; do
+		ppmmake rgb:80/40/2$i 40 40 > people/Ann/a$i.ppm
+		ppmmake rgb:20/40/8$i 40 40 > people/Bob/b$i.ppm
+		printf 'Ann/a%d.ppm 5 5 30 30\nBob/b%d.ppm 5 5 30 30\n' $i $i
+	done > boxes
+	PATH=$PWD/bin:$PATH evaluate -b boxes -w ev -s 8 -c 8 -n 2 people -N 'fc N' -b 2 > /dev/null 2>&1
+	assert_equal "$(sort threads)" "$(printf 'faceeval %s\nfacetrain %s' $n $n)"
+	rm threads
+	PATH=$PWD/bin:$PATH evaluate -T 2 -b boxes -w ev2 -s 8 -c 8 -n 2 people -N 'fc N' -b 2 > /dev/null 2>&1
+	assert_equal "$(sort threads)" "$(printf 'faceeval 2\nfacetrain 2')"
+}
+
 @test "classify-dir cuts faces at the model's margin for facefind's boxes, unless -m says" {
 	mkdir bin photos
 	printf '#!/bin/sh\nfor f; do :; done\necho 4 4 20 20\n' > bin/facefind
