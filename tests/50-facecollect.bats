@@ -218,8 +218,11 @@ arrange() {
 	[ "$output" = "$(printf '1\ta.jpg\n1\tb.jpg')" ]
 }
 
-@test "facedups: a file that is no image fails, naming the problem; bad -d is a usage error" {
+@test "facedups: a file that is no image fails, naming the problem; so does a full disk; bad -d is a usage error" {
 	cp "$L"/Tony_Blair/Tony_Blair_0001.jpg a.jpg
+	run bash -c 'facedups a.jpg > /dev/full'
+	assert_failure 1
+	assert_output --partial "facedups: write error on standard output"
 	echo hello > note.txt
 	run facedups a.jpg note.txt
 	[ "$status" -eq 1 ]
