@@ -170,7 +170,7 @@ trains() {
 		END { exit !(m < 0.025) }' || fail "$(paste suggested named)"
 }
 
-@test "facesuggest: no faces folder, no model, bad usage" {
+@test "facesuggest: no faces folder, no model, bad usage, a full disk" {
 	run facesuggest m.model nowhere
 	[ "$status" -eq 1 ]
 	mkdir -p faces/unsorted
@@ -182,4 +182,13 @@ trains() {
 	run facesuggest -h
 	[ "$status" -eq 0 ]
 	assert_output --partial "usage: facesuggest"
+	# -n's lines into a full disk
+	printf '# facecollect manifest 1\n# margin=1.25 side=32\n' > faces/manifest.txt
+	ppmmake red 32 32 | pnmtopng > faces/unsorted/a.png
+	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > r.bin
+	printf 'Ann\nBob\n' > labels.txt
+	facetrain -o m.model -l labels.txt -n 1 -N 'fc N' -b 2 r.bin 2> /dev/null
+	run bash -c 'facesuggest -n m.model faces > /dev/full'
+	assert_failure 1
+	assert_output --partial "facesuggest: write error on standard output"
 }
