@@ -15,10 +15,11 @@ teardown() {
 	stop_server
 }
 
-# what the README's pipeline says of PHOTO, in the API's JSON form
+# what the README's pipeline says of PHOTO, in the API's JSON form; faces
+# cut at MARGIN (default 1.2, the shipped model's for facefind's boxes)
 pipeline_json() {
 	facefind "$1" > boxes.txt
-	facecrop -m 1.2 boxes.txt "$1" | ppmscale32 | faceclassify -k 3 -j "$model" > names.txt
+	facecrop -m "${2:-1.2}" boxes.txt "$1" | ppmscale32 | faceclassify -k 3 -j "$model" > names.txt
 	jq -n --rawfile b boxes.txt --slurpfile n names.txt '
 		[$b | split("\n")[] | select(length > 0) | split(" ") | map(tonumber)] as $boxes
 		| [range(0; $boxes | length) as $i
@@ -67,6 +68,25 @@ pipeline_json() {
 	done
 	# the group photos hold faces; the dogs none
 	[ "$(jq '.faces | length' got.json)" -eq 0 ]
+}
+
+@test "faces are cut at the model's margin for facefind's boxes, as classify-dir and demo cut them" {
+	skip_without_data
+	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > r.bin
+	printf 'Someone\nNobody\n' > labels.txt
+	facetrain -o m.model -l labels.txt -m 1.5 -n 30 -N 'fc N' -b 2 r.bin 2> /dev/null
+	model=$PWD/m.model
+	start_server -m "$model"
+	# 1.5 around LFW-like boxes, 32 of 32, facefind's boxes 1.2 times narrower
+	[ "$(curl -sS -f "$URL/api/labels" | jq .margin)" = 1.8 ]
+	photo=$DATA/dlib-faces/2008_002470.jpg
+	pipeline_json "$photo" 1.8 > want.json
+	[ "$(jq length want.json)" -ge 6 ]
+	curl -sS -f -H 'Content-Type: image/jpeg' --data-binary "@$photo" "$URL/api/faces" |
+		jq -e --slurpfile w want.json '.faces == $w[0]' > /dev/null
+	# and not at the shipped model's 1.2
+	pipeline_json "$photo" 1.2 > other.json
+	! cmp -s <(jq -c . want.json) <(jq -c . other.json)
 }
 
 @test "the same photo as a form's file field, as a PPM, as a PNG, and with k=1" {
