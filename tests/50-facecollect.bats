@@ -13,16 +13,17 @@ setup() {
 	L=$DATA/lfw/images
 }
 
-# photos/: two people of LFW (names with a space and a non-ASCII letter),
-# and a group photo of seven faces at the top
+# photos/: two people of LFW (names with a space and a non-ASCII letter;
+# the second's photo a PNG), and a group photo of seven faces at the top
 arrange() {
 	mkdir -p "photos/Tony Blair" "photos/Jacques Chirac Élysée"
 	cp "$L"/Tony_Blair/Tony_Blair_000[1-3].jpg "photos/Tony Blair/"
-	cp "$L"/Jacques_Chirac/Jacques_Chirac_0002.jpg "photos/Jacques Chirac Élysée/"
+	jpegtopnm "$L"/Jacques_Chirac/Jacques_Chirac_0002.jpg 2> /dev/null |
+		pnmtopng > "photos/Jacques Chirac Élysée/Jacques_Chirac_0002.png"
 	cp "$DATA"/dlib-faces/2008_002470.jpg photos/
 }
 
-@test "one face in a person's folder goes to the person, the rest to unsorted" {
+@test "one face in a person's folder goes to the person, the rest to unsorted; a PNG photo too" {
 	arrange
 	run facecollect -o faces photos
 	[ "$status" -eq 0 ] || fail "$output"
