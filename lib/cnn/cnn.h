@@ -77,8 +77,9 @@ const char *cnn_prep(const cnn *net);
 
 /* the training settings, another opaque string stored and returned
  * unchanged: key=value words, so that a resumed run can be checked
- * against them (facetrain writes e.g. "lr=0.1 decay=0.1 decay_steps=1000
- * batch=128 wd=0.004 ema=0.9999 seed=1"); "" until set */
+ * against them (facetrain writes e.g. "lr=0.1 schedule=cosine steps=5000
+ * ... momentum=0.9 nesterov=1 ... seed=1", facetrain(1) lists its keys);
+ * "" until set */
 int cnn_set_train_settings(cnn *net, const char *text, char *err);
 const char *cnn_train_settings(const cnn *net);
 
