@@ -34,6 +34,7 @@ global average pooling, dropout 0.3, fc 6; no weight decay.  For the
 step of "same" both take dropout 0 (their random masks differ), and the
 running statistics after the step are compared too.
 """
+import copy
 import ctypes
 import os
 import statistics
@@ -290,7 +291,10 @@ def same(so, name):
               f"inference logits with the running statistics: max difference {diff:.2e} (largest {scale:.2e})")
     # from the same weights, two steps with Nesterov's momentum and label
     # smoothing: PyTorch's SGD(momentum, nesterov) and cross_entropy's
-    # label_smoothing are the same updates
+    # label_smoothing are the same updates.  The reference is PyTorch in
+    # float64: with batch norm two steps in float32 drift from it by as
+    # much as their own error (PyTorch's float32 run as well), so libcnn
+    # must be as close to it as that run, or within 1e-3 of the change.
     with torch.no_grad():
         at = 0
         for p in params:
@@ -298,26 +302,30 @@ def same(so, name):
             at += p.numel()
     before = flat.clone()
     net.train()
+    net64 = copy.deepcopy(net).double()
     opts = Opts(BATCH, 0.05, 0.1, 0, WD, 0.9999, 0, 0, 0.0, 0.9, 1, 0.0, 0.1)
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+    opt64 = torch.optim.SGD(net64.parameters(), lr=0.05, momentum=0.9, nesterov=True)
     for _ in range(2):
         if lib.cnn_train_step(cnet, ctypes.byref(opts), xp,
                               ctypes.cast(yi.data_ptr(), ctypes.POINTER(ctypes.c_int)),
                               BATCH, ctypes.byref(closs), err):
             sys.exit("torchbench: cnn_train_step: " + err.value.decode())
-        opt.zero_grad()
-        loss = loss_of(net, x, y, 0.1)
-        loss.backward()
-        opt.step()
+        for m, o, xx in ((net, opt, x), (net64, opt64, x.double())):
+            o.zero_grad()
+            loss = loss_of(m, xx, y, 0.1)
+            loss.backward()
+            o.step()
     check(abs(closs.value - loss.item()) <= 1e-5 * abs(loss.item()),
           f"second step's loss with smoothing 0.1: libcnn {closs.value:.6f}, PyTorch {loss.item():.6f}")
     with torch.no_grad():
-        after = torch.cat([p.reshape(-1) for p in params])
-        diff = (after - flat).abs().max().item()
+        ref = torch.cat([p.reshape(-1) for p in net64.parameters()])
+        theirs = (torch.cat([p.reshape(-1) for p in params]).double() - ref).abs().max().item()
+        diff = (flat.double() - ref).abs().max().item()
         moved = (flat - before).abs().max().item()
-    check(moved > 0 and diff <= 1e-3 * moved,
-          f"weights after two steps with Nesterov's momentum 0.9: max difference {diff:.2e}, "
-          f"largest change {moved:.2e}")
+    check(moved > 0 and diff <= max(1e-3 * moved, 2 * theirs),
+          f"weights after two steps with Nesterov's momentum 0.9: max difference from float64 "
+          f"{diff:.2e} (PyTorch's float32 {theirs:.2e}), largest change {moved:.2e}")
     lib.cnn_free(cnet)
     sys.exit(0 if ok else 1)
 
