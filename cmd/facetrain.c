@@ -122,8 +122,12 @@ static char **read_labels(const char *path, const fk_records *recs, int *n)
 		       *n == 1 ? "" : "s");
 	if (fk_records_check_labels(recs, *n, err) < 0)
 		fk_die("%s (%s names %d classes)", err, path, *n);
-	for (long i = 0; i < recs->count; i++)
-		count[fk_record(recs, i)[0]]++;
+	for (long i = 0; i < recs->count; i++) {
+		int label = fk_record_label(recs, i, err);
+		if (label < 0)
+			fk_die("%s", err);
+		count[label]++;
+	}
 	for (int k = 0; k < *n; k++)
 		if (!count[k])
 			fk_warn("%s:%d: class %d (\"%s\") has no records to train on", path,
@@ -317,17 +321,19 @@ static cnn *start(const options *o, char **names, int nclass)
 	return net;
 }
 
-/* share of the records r the network's averaged weights get right */
-static double accuracy(cnn *net, const fk_prep *p, const fk_records *r)
+/* share of the records r the network's averaged weights get right, or
+ * -1 with a message in err (a record file cut short) */
+static double accuracy(cnn *net, const fk_prep *p, const fk_records *r, char *err)
 {
 	int nclass = cnn_nclass(net);
 	long *confusion = calloc((size_t)nclass * nclass, sizeof *confusion), right = 0;
-	char err[FK_ERRLEN];
 
 	if (!confusion)
 		fk_die("out of memory");
-	if (fk_tally(net, p, r, 1, 0, confusion, err) < 0)
-		fk_die("%s", err);
+	if (fk_tally(net, p, r, 1, 0, confusion, err) < 0) {
+		free(confusion);
+		return -1;
+	}
 	for (int k = 0; k < nclass; k++)
 		right += confusion[k * nclass + k];
 	free(confusion);
@@ -346,25 +352,28 @@ static void fmt_time(double s, char *buf, size_t n)
 
 /* the batch of a step: records in the order of (seed, epoch) shuffles,
  * distortions drawn from (seed, step, index), so that a resumed run sees
- * the very batches of an uninterrupted one */
-static void fill_batch(const options *o, const fk_records *recs, long step,
-		       long *perm, long *epoch, float *x, int *y)
+ * the very batches of an uninterrupted one; -1 with a message in err if a
+ * record cannot be read */
+static int fill_batch(const options *o, const fk_records *recs, long step,
+		      long *perm, long *epoch, unsigned char *rec, float *x, int *y,
+		      char *err)
 {
 	size_t in = 3 * (size_t)o->prep.crop * o->prep.crop;
 
 	for (int j = 0; j < o->opt.batch; j++) {
 		long k = step * o->opt.batch + j;
-		const unsigned char *rec;
 		if (k / recs->count != *epoch) {
 			fk_rng r;
 			*epoch = k / recs->count;
 			fk_rng_init(&r, o->seed, (uint64_t)*epoch, UINT64_MAX);
 			fk_rng_shuffle(&r, perm, recs->count);
 		}
-		rec = fk_record(recs, perm[k % recs->count]);
+		if (fk_record_read(recs, perm[k % recs->count], rec, err) < 0)
+			return -1;
 		y[j] = rec[0];
 		fk_prep_train(&o->prep, rec + 1, o->seed, step, j, x + j * in);
 	}
+	return 0;
 }
 
 /* the progress line: rewritten in place on a terminal, kept every -i steps */
@@ -398,6 +407,14 @@ static void end_line(meter *m)
 	m->open = 0;
 }
 
+/* stop training on a failure that is not the network's: with a checkpoint */
+static void stop_saved(const cnn *net, const options *o, meter *m, const char *why)
+{
+	save(net, o->model);
+	end_line(m);
+	fk_die("%s; checkpoint saved to %s at step %ld", why, o->model, cnn_step_count(net));
+}
+
 static void train(cnn *net, const options *o, const fk_records *recs,
 		  const fk_records *test, FILE *log)
 {
@@ -405,17 +422,19 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 	float *x = fk_xmalloc(batch * 3 * (size_t)o->prep.crop * o->prep.crop * sizeof *x);
 	int *y = fk_xmalloc(batch * sizeof *y);
 	long *perm = fk_xmalloc(recs->count * sizeof *perm), epoch = -1;
+	unsigned char *rec = fk_xmalloc(recs->recsize);
 	long step0 = cnn_step_count(net), saved = step0, nsum = 0;
 	double t0 = now(), lsum = 0;
 	meter m = {isatty(2), 0, 0};
-	char err[CNN_ERRLEN], eta[32], acc[32] = "";
+	char err[CNN_ERRLEN], why[CNN_ERRLEN + 64], eta[32], acc[32] = "";
 
 	while (cnn_step_count(net) < o->steps && !stop_signal) {
 		long step = cnn_step_count(net), done = step + 1;
 		int keep = done % o->interval == 0 || done == o->steps;
 		float loss = 0, lr = cnn_learning_rate(net, &o->opt);	/* this step's */
 		double t, rate, accv = 0;
-		fill_batch(o, recs, step, perm, &epoch, x, y);
+		if (fill_batch(o, recs, step, perm, &epoch, rec, x, y, err) < 0)
+			stop_saved(net, o, &m, err);
 		if (cnn_train_step(net, &o->opt, x, y, batch, &loss, err) < 0) {
 			end_line(&m);
 			fk_die("step %ld: %s; %s keeps the last good checkpoint (step %ld)",
@@ -431,7 +450,8 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 			saved = done;
 		}
 		if (keep && test) {
-			accv = accuracy(net, &o->prep, test);
+			if ((accv = accuracy(net, &o->prep, test, err)) < 0)
+				stop_saved(net, o, &m, err);
 			snprintf(acc, sizeof acc, " test %.4f", accv);
 		}
 		show(&m, t, keep, "step %ld/%ld loss %.4f lr %.4g %.0f img/s ETA %s%s",
@@ -441,11 +461,9 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 			if (test)
 				fprintf(log, "\t%.6f", accv);
 			if (fputc('\n', log) == EOF || fflush(log) != 0) {
-				int e = errno;
-				save(net, o->model);
-				end_line(&m);
-				fk_die("%s: write error: %s; checkpoint saved to %s at step %ld",
-				       o->log, strerror(e), o->model, done);
+				snprintf(why, sizeof why, "%s: write error: %s", o->log,
+					 strerror(errno));
+				stop_saved(net, o, &m, why);
 			}
 		}
 		if (keep)
@@ -461,6 +479,7 @@ static void train(cnn *net, const options *o, const fk_records *recs,
 	free(x);
 	free(y);
 	free(perm);
+	free(rec);
 }
 
 /* the -L log, opened for appending (written in place: a link, device or

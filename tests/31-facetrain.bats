@@ -419,6 +419,28 @@ one_record() {
 	[ ! -e m.bin.lock ]
 }
 
+@test "records cut short while training stop it with a checkpoint and exit 1, not SIGBUS" {
+	printf 'a\nb\n' > labels.txt
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		ppmmake rgb:$i/40/80 32 32 | cifarpack $((i % 2))
+	done > recs.bin
+	cp recs.bin whole.bin
+	facetrain -o m.bin -l labels.txt -N 'fc N' -b 4 -n 1000000 -k 1000000 -i 1 -L log \
+		recs.bin 2> err 3>&- &
+	pid=$!
+	wait_rows log 2 || { kill -9 $pid; false; }
+	truncate -s 3073 recs.bin
+	status=0
+	wait $pid || status=$?
+	cat err
+	[ $status -eq 1 ]
+	grep -q "recs.bin: record [0-9]* is gone: the file was cut short" err
+	step=$(sed -n 's/.*checkpoint saved to m.bin at step \([0-9]*\)$/\1/p' err)
+	[ "$step" -ge 2 ]
+	run facetrain -o m.bin -l labels.txt -N 'fc N' -b 4 -n 1 whole.bin
+	assert_output --partial "m.bin has taken $step steps already"
+}
+
 @test "temporary files a killed run left are removed by the next run, a live run's are not" {
 	one_record
 	facetrain -o m.bin -l labels.txt -N 'fc N' -e 0 -n 2 one.bin 2> /dev/null

@@ -1,9 +1,9 @@
-/* cifar.c — CIFAR-10 style records: pack, unpack, stream and map them. */
+/* cifar.c — CIFAR-10 style records: pack, unpack, stream them, and read
+ * them by index from files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,11 +54,11 @@ int fk_cifar_read(FILE *f, int n, unsigned char *rec, char *err)
 	return -1;
 }
 
-static int map_one(struct fk_recfile *rf, const char *path, size_t recsize,
-		   int side, char *err)
+static int open_one(struct fk_recfile *rf, const char *path, size_t recsize,
+		    int side, char *err)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
 		snprintf(err, FK_ERRLEN, "%s: %s", path, strerror(errno));
@@ -77,17 +77,7 @@ static int map_one(struct fk_recfile *rf, const char *path, size_t recsize,
 		return -1;
 	}
 	rf->len = (size_t)st.st_size;
-	rf->map = NULL;
-	if (rf->len > 0) {
-		void *p = mmap(NULL, rf->len, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p == MAP_FAILED) {
-			snprintf(err, FK_ERRLEN, "%s: mmap: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		rf->map = p;
-	}
-	close(fd);
+	rf->fd = fd;
 	return 0;
 }
 
@@ -109,7 +99,8 @@ int fk_records_open(fk_records *r, char *const *paths, int npath, int side,
 	}
 	for (int i = 0; i < npath; i++) {
 		struct fk_recfile *rf = &r->file[i];
-		if (map_one(rf, paths[i], r->recsize, side, err) < 0) {
+		rf->fd = -1;
+		if (open_one(rf, paths[i], r->recsize, side, err) < 0) {
 			fk_records_close(r);
 			return -1;
 		}
@@ -129,8 +120,8 @@ int fk_records_open(fk_records *r, char *const *paths, int npath, int side,
 void fk_records_close(fk_records *r)
 {
 	for (int i = 0; i < r->nfile; i++) {
-		if (r->file[i].map)
-			munmap((void *)r->file[i].map, r->file[i].len);
+		if (r->file[i].fd >= 0)
+			close(r->file[i].fd);
 		free(r->file[i].path);
 	}
 	free(r->file);
@@ -153,11 +144,44 @@ static const struct fk_recfile *file_of(const fk_records *r, long i)
 	return &r->file[lo];
 }
 
-const unsigned char *fk_record(const fk_records *r, long i)
+/* n bytes at offset off of record i, read into buf */
+static int read_at(const fk_records *r, long i, size_t off, size_t n,
+		   unsigned char *buf, char *err)
 {
 	const struct fk_recfile *rf = file_of(r, i);
+	off_t at = (off_t)((size_t)(i - rf->first) * r->recsize + off);
+	size_t got = 0;
 
-	return rf->map + (size_t)(i - rf->first) * r->recsize;
+	while (got < n) {
+		ssize_t k = pread(rf->fd, buf + got, n - got, at + (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			snprintf(err, FK_ERRLEN, "%s: record %ld: read error: %s", rf->path,
+				 i - rf->first, strerror(errno));
+			return -1;
+		}
+		if (k == 0) {
+			snprintf(err, FK_ERRLEN,
+				 "%s: record %ld is gone: the file was cut short after it was opened (it had %zu bytes)",
+				 rf->path, i - rf->first, rf->len);
+			return -1;
+		}
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+int fk_record_read(const fk_records *r, long i, unsigned char *rec, char *err)
+{
+	return read_at(r, i, 0, r->recsize, rec, err);
+}
+
+int fk_record_label(const fk_records *r, long i, char *err)
+{
+	unsigned char label;
+
+	return read_at(r, i, 0, 1, &label, err) < 0 ? -1 : label;
 }
 
 const char *fk_record_where(const fk_records *r, long i, long *index)
@@ -168,10 +192,14 @@ const char *fk_record_where(const fk_records *r, long i, long *index)
 	return rf->path;
 }
 
-long fk_records_bad_label(const fk_records *r, int nclass)
+long fk_records_bad_label(const fk_records *r, int nclass, char *err)
 {
-	for (long i = 0; i < r->count; i++)
-		if (fk_record(r, i)[0] >= nclass)
+	for (long i = 0; i < r->count; i++) {
+		int label = fk_record_label(r, i, err);
+		if (label < 0)
+			return -2;
+		if (label >= nclass)
 			return i;
+	}
 	return -1;
 }

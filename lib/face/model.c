@@ -176,15 +176,33 @@ int fk_model_classify_stored(fk_model *m, const fk_image *face, float *prob,
 	return predict(m, face, prob, err);
 }
 
+/* 0 if label, that of record i, names one of nclass classes, else -1
+ * naming the record (its file and its index there) */
+static int check_label(const fk_records *r, long i, int label, int nclass,
+		       char *err)
+{
+	long at;
+	const char *path;
+
+	if (label >= 0 && label < nclass)
+		return 0;
+	path = fk_record_where(r, i, &at);
+	snprintf(err, FK_ERRLEN,
+		 "%s: record %ld has label %d, but there are only %d classes (0..%d)",
+		 path, at, label, nclass, nclass - 1);
+	return -1;
+}
+
 int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema, int mirror,
 	     long *confusion, char *err)
 {
 	enum { B = 64 };
-	int nclass = cnn_nclass(net);
+	int nclass = cnn_nclass(net), label[B];
 	size_t in = 3 * (size_t)p->crop * p->crop;
 	float *x = malloc(B * in * sizeof *x);
 	float *prob = malloc(B * (size_t)nclass * sizeof *prob);
 	float *more = mirror ? malloc(B * (size_t)nclass * sizeof *more) : NULL;
+	unsigned char *rec = malloc(r->recsize);
 	int status = -1;
 
 	if (r->side != p->stored) {
@@ -194,14 +212,19 @@ int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema, int mirro
 	}
 	if (fk_records_check_labels(r, nclass, err) < 0)
 		goto out;
-	if (!x || !prob || (mirror && !more)) {
+	if (!x || !prob || (mirror && !more) || !rec) {
 		snprintf(err, FK_ERRLEN, "out of memory");
 		goto out;
 	}
 	for (long i = 0; i < r->count; i += B) {
 		int n = r->count - i < B ? (int)(r->count - i) : B;
-		for (int j = 0; j < n; j++)
-			fk_prep_eval(p, fk_record(r, i + j) + 1, p->stored, x + j * in);
+		for (int j = 0; j < n; j++) {
+			if (fk_record_read(r, i + j, rec, err) < 0 ||
+			    check_label(r, i + j, rec[0], nclass, err) < 0)
+				goto out;
+			label[j] = rec[0];
+			fk_prep_eval(p, rec + 1, p->stored, x + j * in);
+		}
 		if (probabilities(net, p, x, n, ema, mirror, prob, more, err) < 0)
 			goto out;
 		for (int j = 0; j < n; j++) {
@@ -210,7 +233,7 @@ int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema, int mirro
 			for (int k = 1; k < nclass; k++)
 				if (pj[k] > pj[best])
 					best = k;
-			confusion[fk_record(r, i + j)[0] * nclass + best]++;
+			confusion[label[j] * nclass + best]++;
 		}
 	}
 	status = 0;
@@ -218,6 +241,7 @@ out:
 	free(x);
 	free(prob);
 	free(more);
+	free(rec);
 	return status;
 }
 
@@ -229,16 +253,14 @@ int fk_model_tally(fk_model *m, const fk_records *r, int ema, long *confusion,
 
 int fk_records_check_labels(const fk_records *r, int nclass, char *err)
 {
-	long i = fk_records_bad_label(r, nclass), at;
-	const char *path;
+	long i = fk_records_bad_label(r, nclass, err);
+	int label;
 
-	if (i < 0)
+	if (i == -1)
 		return 0;
-	path = fk_record_where(r, i, &at);
-	snprintf(err, FK_ERRLEN,
-		 "%s: record %ld has label %d, but there are only %d classes (0..%d)",
-		 path, at, fk_record(r, i)[0], nclass, nclass - 1);
-	return -1;
+	if (i == -2 || (label = fk_record_label(r, i, err)) < 0)
+		return -1;
+	return check_label(r, i, label, nclass, err);
 }
 
 void fk_labels_free(char **names, int n)

@@ -60,7 +60,8 @@ void fk_rank_classes(const float *prob, int n, int *order);
 
 /* confusion[true * nclass + predicted] += over every record of r, with the
  * averaged weights (ema) or the raw ones; the records must have the
- * model's stored side and labels below nclass.  0 or -1. */
+ * model's stored side and labels below nclass.  0 or -1 (also for a
+ * record file cut short since it was opened). */
 int fk_model_tally(fk_model *m, const fk_records *r, int ema, long *confusion,
 		   char *err);
 /* the same for a bare network and its settings (facetrain's test set),
@@ -69,7 +70,8 @@ int fk_tally(cnn *net, const fk_prep *p, const fk_records *r, int ema, int mirro
 	     long *confusion, char *err);
 
 /* 0 if every record's label names one of nclass classes, else -1 naming
- * the first record that does not (its file and its index there) */
+ * the first record that does not (its file and its index there), or the
+ * record that could not be read */
 int fk_records_check_labels(const fk_records *r, int nclass, char *err);
 
 /* A labels file (class names, one a line: line i names label i): every

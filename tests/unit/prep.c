@@ -298,10 +298,26 @@ static int test_records(void)
 		if (ok1) {
 			int want[] = {0, 1, 2, 10, 11}, bad = 0;
 			for (int i = 0; i < 5; i++)
-				bad += fk_record(&r, i)[0] != want[i];
+				bad += fk_record_label(&r, i, err) != want[i];
 			ok(bad == 0 && !strcmp(fk_record_where(&r, 4, &idx), b) &&
 			   idx == 1, "record i is found in its file");
+			unsigned char got[13];
+			ok(fk_record_read(&r, 4, got, err) == 0 && got[0] == 11 &&
+			   !memcmp(got + 1, rec + 1, 12), "record 4 read whole");
+			/* cut short while open: an error, not a SIGBUS */
+			ok(truncate(b, 13) == 0 && fk_record_read(&r, 4, got, err) < 0 &&
+			   strstr(err, "record 1 is gone") &&
+			   strstr(err, "cut short"), "a record cut off after opening: %s", err);
+			ok(fk_record_read(&r, 3, got, err) == 0 && got[0] == 10,
+			   "the records before the cut still read");
+			ok(fk_records_bad_label(&r, 20, err) == -2, "the label check reports the cut");
 			fk_records_close(&r);
+			f = fopen(b, "wb");
+			for (int i = 0; i < 2; i++) {
+				rec[0] = (unsigned char)(10 + i);
+				fwrite(rec, 13, 1, f);
+			}
+			fclose(f);
 		}
 		f = fopen(b, "ab");
 		fputc(0, f);
