@@ -1,4 +1,5 @@
 /* faceclassify — name the face in each image of a stream. */
+#include <limits.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -6,7 +7,7 @@
 #include "prog.h"
 
 static const char usage[] =
-	"usage: faceclassify [-k K] [-j] [-t P] [-M] [-T N] MODEL [FILE]\n"
+	"usage: faceclassify [-k K] [-j] [-t P] [-M] [-T N] [-p MAXPIXELS] MODEL [FILE]\n"
 	"       faceclassify -i MODEL\n"
 	"  Classify each face image of a stream (FILE or standard input; any size,\n"
 	"  brought to the model's input) and print one line per image: its index,\n"
@@ -16,6 +17,7 @@ static const char usage[] =
 	"  -t P   print \"unknown\" for the best class when its probability is below P\n"
 	"  -M     average each face's probabilities with its mirror image's\n"
 	"  -T N   threads (default: every online CPU)\n"
+	"  -p MAXPIXELS  refuse bigger images before reading them (default 119304647)\n"
 	"  -i     print the model's crop margin, stored side, input side, the margin\n"
 	"         to cut around facefind's boxes for it, and its class names, one\n"
 	"         \"key value\" a line, and exit\n"
@@ -24,6 +26,7 @@ static const char usage[] =
 typedef struct {
 	int k, json, info, mirror;
 	double threshold;
+	long long max_pixels;
 } options;
 
 static void print(const options *o, const fk_model *m, long idx,
@@ -65,7 +68,7 @@ static void print_info(const fk_model *m)
 
 int main(int argc, char **argv)
 {
-	options o = {.k = 1, .threshold = 0};
+	options o = {.k = 1, .threshold = 0, .max_pixels = FK_MAX_PIXELS_DEFAULT};
 	const char *in = "-";
 	int ch, nclass, *order, status = 0;
 	char err[FK_ERRLEN];
@@ -77,9 +80,10 @@ int main(int argc, char **argv)
 
 	fk_progname = "faceclassify";
 	fk_pool_set_threads(fk_online_cpus());
-	while ((ch = getopt(argc, argv, "k:jt:MT:ih")) != -1) {
+	while ((ch = getopt(argc, argv, "k:jt:MT:ip:h")) != -1) {
 		switch (ch) {
 		case 'k': o.k = (int)fk_int_arg("-k", optarg, 1, 256, usage); break;
+		case 'p': o.max_pixels = fk_int_arg("-p", optarg, 1, LONG_MAX, usage); break;
 		case 'j': o.json = 1; break;
 		case 't': o.threshold = fk_num_arg("-t", optarg, 0, 1, usage); break;
 		case 'M': o.mirror = 1; break;
@@ -110,7 +114,7 @@ int main(int argc, char **argv)
 	prob = fk_xmalloc(nclass * sizeof *prob);
 	order = fk_xmalloc(nclass * sizeof *order);
 	for (idx = 0;; idx++) {
-		int r = fk_next_image(f, in, idx, &im);
+		int r = fk_next_image(f, in, idx, o.max_pixels, &im);
 		if (r <= 0) {
 			status = -r;
 			break;

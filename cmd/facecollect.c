@@ -29,7 +29,8 @@ static const char usage[] =
 	"  -e            keep only faces with two eyes (default: keep all, note the eyes)\n"
 	"  -r            also find turned faces (facefind -r)\n"
 	"  -n MINNEIGH   keep groups of more than MINNEIGH windows (default 3)\n"
-	"  -p MAXPIXELS  skip bigger photos (default 268435456)\n"
+	"  -p MAXPIXELS  skip bigger photos (default: as many as it can search in\n"
+	"                1 GiB, as facefind -h prints for -T and -r)\n"
 	"  -T THREADS    threads (default: the online CPUs)\n";
 
 /* the folders of FACES that hold no person's faces */
@@ -40,7 +41,7 @@ struct opts {
 	const char *faces;
 	int side, eyes_only, side_given, margin_given;
 	double margin;
-	long long max_pixels;
+	long long max_pixels; /* 0: the default, known once the cascade is */
 	fk_find_opts find;
 };
 
@@ -72,7 +73,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->faces = "faces";
 	o->side = 96;
 	o->margin = 1.25;
-	o->max_pixels = FK_MAX_PIXELS_DEFAULT;
 	fk_find_defaults(&o->find);
 	o->find.det.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	while ((c = getopt(argc, argv, "ehm:n:o:p:rs:T:")) != -1)
@@ -472,6 +472,8 @@ int main(int argc, char **argv)
 	o.cascade = face;
 	o.find.eyes = eyes;
 	o.find.eyes_note = !o.eyes_only;
+	if (!o.max_pixels)
+		o.max_pixels = fk_find_max_pixels(face, &o.find, FK_MEMORY);
 
 	make_folder(o.faces);
 	len = strlen(o.faces) + 32;

@@ -17,7 +17,7 @@ static const char usage[] =
 	"  -m F          enlarge each box by F about its centre (default 1)\n"
 	"  -b            black beyond the photo's edges (default: repeat the edge)\n"
 	"  -n            print each crop as a box line \"x y side side angle\" instead\n"
-	"  -p MAXPIXELS  refuse bigger images and crops (default 268435456)\n";
+	"  -p MAXPIXELS  refuse bigger images and crops (default 119304647)\n";
 
 struct opts {
 	double margin;

@@ -18,7 +18,8 @@ static const char usage[] =
 	"usage: facefind [-eqr] [-c CASCADE] [-E CASCADE] [-s SCALE] [-n MINNEIGH]\n"
 	"                [-m MINSIZE] [-M MAXSIZE] [-A MIN:MAX:STEP] [-p MAXPIXELS]\n"
 	"                [-T N] [--biggest] [--center] [-o OUT] [IMAGE]\n"
-	"  print \"x y w h\" for each face of IMAGE (JPEG or netpbm, default stdin)\n"
+	"  print \"x y w h\" for each face of IMAGE (JPEG, PNG or netpbm, default\n"
+	"  stdin; for a stream of images, those of image 2 on after \"# image N\")\n"
 	"  -c CASCADE    face cascade, OpenCV's XML or packed by cascadepack (default\n"
 	"                " FK_FACE " packed in ../share/facekit beside\n"
 	"                the program, else " FK_CASCADES FK_FACE ".xml)\n"
@@ -36,14 +37,15 @@ static const char usage[] =
 	"  --center      print the centre \"x y\" of each face instead of its box\n"
 	"  -o OUT        write the photo with the faces outlined (PNG if OUT ends in\n"
 	"                .png, PPM otherwise; - is standard output, with -q)\n"
-	"  -p MAXPIXELS  refuse bigger images (default 268435456)\n"
+	"  -p MAXPIXELS  refuse bigger images (default: as many as facefind can\n"
+	"                search in 1 GiB with these options, printed below)\n"
 	"  -T N          threads (default: every online CPU)\n";
 
 struct opts {
 	fk_find_opts find;
 	const char *cascade, *eyes, *out, *image;
-	int quiet, biggest, center;
-	long long max_pixels;
+	int quiet, biggest, center, help;
+	long long max_pixels; /* 0: the default, known once the cascade is */
 };
 
 static void parse_sweep(const char *s, fk_find_opts *f)
@@ -68,6 +70,26 @@ static void parse_sweep(const char *s, fk_find_opts *f)
 	fk_usage(usage);
 }
 
+/* -h: the usage, the default cascades and pixel limits for these options */
+_Noreturn static void help(const struct opts *o, const char *def_face, const char *def_eyes)
+{
+	fk_find_opts upright = o->find, turned = o->find;
+	char err[FK_ERRLEN];
+	fk_cascade *c;
+
+	printf("%s  default cascades here: -c %s\n                          -E %s\n",
+	       usage, def_face, def_eyes);
+	upright.sweep = 0;
+	turned.sweep = 1;
+	if ((c = fk_cascade_load(o->cascade, err))) {
+		printf("  default MAXPIXELS here: %lld (%lld with -r)\n",
+		       fk_find_max_pixels(c, &upright, FK_MEMORY),
+		       fk_find_max_pixels(c, &turned, FK_MEMORY));
+		fk_cascade_free(c);
+	}
+	exit(fk_close_out(0));
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static char face_path[PATH_MAX + 64], eye_path[PATH_MAX + 64];
@@ -84,7 +106,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	fk_find_defaults(&o->find);
 	o->cascade = def_face = fk_default_cascade(FK_FACE, face_path);
 	o->eyes = def_eyes = fk_default_cascade(FK_EYES, eye_path);
-	o->max_pixels = FK_MAX_PIXELS_DEFAULT;
 	fk_pool_set_threads(fk_online_cpus());
 	while ((c = getopt_long(argc, argv, "A:c:eE:hm:M:n:o:p:qrs:T:", longs, NULL)) != -1)
 		switch (c) {
@@ -94,10 +115,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'C': o->center = 1; break;
 		case 'e': eyes = 1; break;
 		case 'E': o->eyes = optarg; break;
-		case 'h':
-			printf("%s  default cascades here: -c %s\n                          -E %s\n",
-			       usage, def_face, def_eyes);
-			exit(fk_close_out(0));
+		case 'h': o->help = 1; break;
 		case 'm': o->find.det.min_w = o->find.det.min_h = (int)fk_int_arg("-m", optarg, 0, INT_MAX, usage); break;
 		case 'M': o->find.det.max_w = o->find.det.max_h = (int)fk_int_arg("-M", optarg, 1, INT_MAX, usage); break;
 		case 'n': o->find.det.min_neighbors = (int)fk_int_arg("-n", optarg, 0, INT_MAX, usage); break;
@@ -118,6 +136,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->image = argc - optind == 1 ? argv[optind] : "-";
 	if (!eyes)
 		o->eyes = NULL;
+	if (o->help)
+		help(o, def_face, def_eyes);
 }
 
 /* ---- the outlined photo ---- */
@@ -268,6 +288,8 @@ int main(int argc, char **argv)
 	if (o.eyes && !(eyes = fk_cascade_load(o.eyes, err)))
 		fk_die("%s", err);
 	o.find.eyes = eyes;
+	if (!o.max_pixels)
+		o.max_pixels = fk_find_max_pixels(face, &o.find, FK_MEMORY);
 	f = fk_open_in(o.image);
 	if (o.out)
 		out_open(&out, o.out);

@@ -14,7 +14,7 @@ static const char usage[] =
 	"  input) to a P6 N x N image: area averaging down, bilinear up\n"
 	"  -s N          output side (default 32)\n"
 	"  -f            pad a non-square image with black (default: centre-crop it)\n"
-	"  -p MAXPIXELS  refuse bigger input images (default 268435456)\n";
+	"  -p MAXPIXELS  refuse bigger input images (default 119304647)\n";
 
 struct opts {
 	int side, pad;

@@ -45,6 +45,13 @@ static inline const char *fk_default_cascade(const char *name, char *path)
 	return path;
 }
 
+/* Default pixel limits keep a program within FK_MEMORY bytes on the
+ * biggest image it takes, by what a pixel really costs it; -p raises them.
+ * Reading costs the most in every program but facefind and facecollect,
+ * whose search costs more (fk_find_max_pixels). */
+#define FK_MEMORY (1LL << 30)
+#define FK_MAX_PIXELS_DEFAULT (FK_MEMORY / FK_READ_BYTES_PER_PIXEL)
+_Static_assert(FK_MAX_PIXELS_DEFAULT == 119304647, "the usages and man pages say 119304647");
 
 static inline void fk_warn(const char *fmt, ...)
 {
@@ -141,12 +148,13 @@ static inline void fk_json_string(FILE *f, const char *s)
 	putc('"', f);
 }
 
-/* the next image of the stream f (named in): 1, 0 at its end, or -1 after
- * reporting a broken image by its index */
-static inline int fk_next_image(FILE *f, const char *in, long idx, fk_image *im)
+/* the next image of the stream f (named in), of at most max_pixels: 1, 0
+ * at its end, or -1 after reporting a broken image by its index */
+static inline int fk_next_image(FILE *f, const char *in, long idx, long long max_pixels,
+				fk_image *im)
 {
 	char err[FK_ERRLEN];
-	int r = fk_read_image(f, im, FK_MAX_PIXELS_DEFAULT, err);
+	int r = fk_read_image(f, im, max_pixels, err);
 
 	if (r < 0)
 		fk_warn("%s: image %ld: %s", in, idx, err);

@@ -188,7 +188,7 @@ picture() {
 	printf 'P5\n70000 70000\n255\n' > huge.pgm
 	run ppmscale32 huge.pgm
 	assert_failure 1
-	assert_output --partial "image of 70000x70000 pixels is over the limit of 268435456 pixels"
+	assert_output --partial "image of 70000x70000 pixels is over the limit of 119304647 pixels"
 	picture 20 20 > p.ppm
 	run ppmscale32 -p 399 p.ppm
 	assert_failure 1
@@ -209,6 +209,25 @@ picture() {
 	pnmtopng -text text -transparent =rgb:00/00/00 p.ppm > t.png
 	ppmscale32 p.ppm > want
 	ppmscale32 t.png | cmp - want
+}
+
+@test "reading takes at most the 9 bytes a pixel its default limit of 2^30 / 9 pixels assumes" {
+	[ "${FACEKIT_SAN:-0}" = 1 ] && skip "the sanitizer's allocator keeps memory of its own"
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time"
+	run ppmscale32 -h
+	assert_output --partial "(default 119304647)"
+	# the costliest JPEG: progressive, colour planes at full size, turned by EXIF
+	for w in 1000 2000; do
+		ppmmake rgb:40/80/c0 $w $w | pnmtojpeg -progressive -sample=1x1,1x1,1x1 > p.jpg
+		{ head -c 2 p.jpg
+		  printf '\377\341\000\042Exif\000\000MM\000\052\000\000\000\010\000\001'
+		  printf '\001\022\000\003\000\000\000\001\000\006\000\000\000\000\000\000'
+		  tail -c +3 p.jpg; } > t$w.jpg
+		/usr/bin/time -f %M -o rss$w ppmscale32 t$w.jpg > /dev/null
+	done
+	# bytes more for 3 million more pixels: 9 a pixel, and 1% for libjpeg's rows
+	echo "max RSS: $(cat rss1000) KB, $(cat rss2000) KB" >&3
+	[ $(( ($(cat rss2000) - $(cat rss1000)) * 1024 )) -le $((3000000 * 909 / 100)) ]
 }
 
 @test "unreadable file" {

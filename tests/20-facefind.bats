@@ -310,6 +310,44 @@ roll() {
 	assert_output 0
 }
 
+# the default pixel limits facefind -h prints: upright, then with -r
+limits() {
+	facefind "$@" -h | sed -n 's/.*default MAXPIXELS here: \([0-9]*\) (\([0-9]*\) with -r)$/\1 \2/p'
+}
+
+@test "the default pixel limit keeps facefind within 1 GiB, smaller with -r" {
+	read -r n nr < <(limits)
+	[ "$n" -gt 0 ] && [ "$nr" -gt 0 ] && [ "$nr" -lt "$n" ]
+	printf 'P5\n16384 16384\n255\n' > huge.pgm
+	run facefind huge.pgm
+	assert_failure 1
+	assert_output --partial "image of 16384x16384 pixels is over the limit of $n pixels"
+	run facefind -r huge.pgm
+	assert_failure 1
+	assert_output --partial "over the limit of $nr pixels"
+	run facefind -p 100 <(ppmmake red 10 11)
+	assert_failure 1
+	assert_output --partial "image of 10x11 pixels is over the limit of 100 pixels"
+	run facefind -p 110 <(ppmmake red 10 11)
+	assert_success
+}
+
+@test "facefind takes no more memory a pixel than its default limit assumes" {
+	[ "${FACEKIT_SAN:-0}" = 1 ] && skip "the sanitizer's allocator keeps memory of its own"
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time"
+	read -r n nr < <(limits)
+	# photos twice as wide as high: turned 45 degrees, 2.25 times their pixels
+	for w in 1000 2000; do
+		ppmmake rgb:40/80/c0 $w $((w / 2)) > f$w.ppm
+		/usr/bin/time -f %M -o rss$w facefind f$w.ppm
+		/usr/bin/time -f %M -o rssr$w facefind -A -45:45:45 f$w.ppm
+	done
+	echo "max RSS: $(cat rss1000) KB, $(cat rss2000) KB; -r $(cat rssr1000) KB, $(cat rssr2000) KB" >&3
+	# bytes more for 1.5 million more pixels, within the 2^30 / limit a pixel assumed
+	[ $(( ($(cat rss2000) - $(cat rss1000)) * 1024 * n )) -le $(( (1 << 30) * 1500000 )) ]
+	[ $(( ($(cat rssr2000) - $(cat rssr1000)) * 1024 * nr )) -le $(( (1 << 30) * 1500000 )) ]
+}
+
 @test "a missing cascade file: exit 1 naming it" {
 	run facefind -c nosuch.xml x.ppm
 	assert_failure 1

@@ -71,6 +71,20 @@ setup() {
 	assert_output --partial "cifarpack: bad.txt: image 0"
 }
 
+@test "images over the pixel limit are refused before they are read; -p changes it" {
+	printf 'P6\n16384 16384\n255\n' > huge.ppm
+	run cifarpack 1 huge.ppm
+	assert_failure 1
+	assert_output --partial "huge.ppm: image 0: image of 16384x16384 pixels is over the limit of 119304647 pixels"
+	ppmmake red 32 32 > p.ppm
+	run cifarpack -p 1023 1 p.ppm
+	assert_failure 1
+	assert_output --partial "over the limit of 1023 pixels"
+	cifarpack -p 1024 1 p.ppm | cmp - <(cifarpack 1 p.ppm)
+	run cifarpack -p 0 1 p.ppm
+	assert_failure 2
+}
+
 @test "empty input gives empty output" {
 	run cifarpack 1 /dev/null
 	assert_success

@@ -139,6 +139,19 @@ p() {
 	assert_output "faceclassify: missing.bin: No such file or directory"
 }
 
+@test "images over the pixel limit are refused before they are read; -p changes it" {
+	printf 'P6\n16384 16384\n255\n' > huge.ppm
+	run faceclassify hand.bin huge.ppm
+	assert_failure 1
+	assert_output --partial "huge.ppm: image 0: image of 16384x16384 pixels is over the limit of 119304647 pixels"
+	{ ppmmake red 1 1; ppmmake red 1 1; } > s.ppm
+	run faceclassify -p 0 hand.bin s.ppm
+	assert_failure 2
+	run faceclassify -p 1 hand.bin s.ppm
+	assert_success
+	[ "${#lines[@]}" -eq 2 ]
+}
+
 @test "empty input gives no lines" {
 	run faceclassify hand.bin /dev/null
 	assert_success

@@ -159,6 +159,18 @@ arrange() {
 	[ "$(ls faces/unsorted | wc -l)" -eq 0 ]
 }
 
+@test "the default pixel limit is facefind's for the same threads and -r" {
+	mkdir photos
+	printf 'P5\n16384 16384\n255\n' > photos/huge.pgm
+	for r in "" -r; do
+		n=$(facefind -T 2 -h | sed -n 's/.*default MAXPIXELS here: \([0-9]*\) (\([0-9]*\) with -r)$/\1 \2/p')
+		[ -z "$r" ] && n=${n% *} || n=${n#* }
+		run facecollect -T 2 $r -o faces photos
+		[ "$status" -eq 1 ]
+		assert_output --partial "huge.pgm: skipped: image of 16384x16384 pixels is over the limit of $n pixels"
+	done
+}
+
 @test "a write that fails leaves no half-written file, and the next run continues" {
 	arrange
 	# files over 4 KiB cannot be written: the first face PNG fails

@@ -685,3 +685,17 @@ oom:
 	snprintf(err, FK_ERRLEN, "out of memory detecting in a %dx%d image", w, h);
 	return -1;
 }
+
+double fk_detect_bytes_per_pixel(const fk_cascade *c, const fk_detect_opts *o)
+{
+	int nt = o->threads ? o->threads : fk_pool_threads();
+
+	if (nt < 1)
+		nt = 1;
+	if (nt > FK_POOL_MAX)
+		nt = FK_POOL_MAX;
+
+	/* work(): img, one byte a pixel, and buf, the planes of uint32 sums
+	 * (of pixels and of squares, and tilted ones) */
+	return nt * (1.0 + (c->tilted ? 3 : 2) * sizeof(uint32_t));
+}

@@ -39,6 +39,11 @@ void fk_detect_defaults(fk_detect_opts *o);
 int fk_detect(const fk_cascade *c, const unsigned char *grey, int w, int h,
 	      const fk_detect_opts *o, fk_rect **out, int *n, char *err);
 
+/* The memory fk_detect takes with options o, in bytes per pixel of the
+ * image searched: each thread's shrunk image and integral planes, sized
+ * for the biggest scale (the small fixed part not counted). */
+double fk_detect_bytes_per_pixel(const fk_cascade *c, const fk_detect_opts *o);
+
 /* OpenCV's groupRectangles: partition r[0..n) into classes of similar
  * rectangles (eps), average each class, drop classes of min_neighbors or
  * fewer windows and those inside a bigger, stronger class.  Rewrites r,

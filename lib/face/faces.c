@@ -19,6 +19,21 @@ void fk_find_defaults(fk_find_opts *o)
 	o->eyes_note = 0;
 }
 
+double fk_find_bytes_per_pixel(const fk_cascade *face, const fk_find_opts *o)
+{
+	double det = fk_detect_bytes_per_pixel(face, &o->det);
+
+	return o->sweep ? 1 + 2.25 * (1 + det) : 1 + det;
+}
+
+long long fk_find_max_pixels(const fk_cascade *face, const fk_find_opts *o,
+			     long long memory)
+{
+	double b = 3 + fk_find_bytes_per_pixel(face, o);
+
+	return (long long)((double)memory / (b > FK_READ_BYTES_PER_PIXEL ? b : FK_READ_BYTES_PER_PIXEL));
+}
+
 static double deg2rad(double d)
 {
 	return d * M_PI / 180;

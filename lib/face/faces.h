@@ -40,6 +40,21 @@ void fk_find_defaults(fk_find_opts *o);
 int fk_find_faces(const fk_cascade *face, const fk_image *im, const fk_find_opts *o,
 		  fk_face **out, int *n, char *err);
 
+/* The most memory fk_find_faces takes with options o, in bytes per pixel
+ * of the photo (the photo itself not counted): its grey copy and the
+ * detection's planes; with a sweep, a turned copy as well, searched in its
+ * turn, counted at 2.25 times the photo's pixels (the most that a photo at
+ * most twice as long as high takes when turned). */
+double fk_find_bytes_per_pixel(const fk_cascade *face, const fk_find_opts *o);
+
+/* The most pixels a photo may have for reading it (fk_read_image) and
+ * searching it with options o to take at most memory bytes, at what a
+ * pixel costs: the photo's 3 bytes and fk_find_bytes_per_pixel, or
+ * reading's FK_READ_BYTES_PER_PIXEL if more.  The default pixel limit of
+ * the programs that find faces. */
+long long fk_find_max_pixels(const fk_cascade *face, const fk_find_opts *o,
+			     long long memory);
+
 /* Turn a grey w x h image by angle degrees about its centre into the
  * *ow x *oh image that holds all of it (malloc'd into *out; black beyond
  * the photo), on threads threads: out(u, v) samples the photo at centre +

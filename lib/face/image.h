@@ -8,7 +8,13 @@
 #include <stdio.h>
 
 #define FK_ERRLEN 256
-#define FK_MAX_PIXELS_DEFAULT (1LL << 28)
+
+/* The most memory fk_read_image takes, in bytes per pixel of the image it
+ * reads: 3 for the image, and while a JPEG is decoded 6 more for a
+ * progressive JPEG's coefficients (at most, for full-size colour planes)
+ * or 3 for the picture an EXIF orientation is turned from; the second is
+ * filled while the first is live, the image itself only after both. */
+#define FK_READ_BYTES_PER_PIXEL 9
 
 /* 8-bit RGB, row-major, 3 bytes a pixel, no padding */
 typedef struct {
