@@ -18,11 +18,13 @@ WARN     = -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter
 LDLIBS  += -lnetpbm -ljpeg $(PNG_LIBS) $(XML_LIBS) -lopenblas -lz -lpthread -lm
 # facecrop and ppmscale32 run once per photo, and a dynamically linked one
 # spends a quarter of its time in the loader: they are linked statically
-# (bench/README.md, "crop").  STATIC= links them dynamically, as the
-# sanitizer build must; either way rebuild after a security update of
-# libjpeg, libpng or libnetpbm.
+# (bench/README.md, "crop"), and so is putfile, which the scripts run once
+# per file they write and which would otherwise load every library below
+# for a copy.  STATIC= links them dynamically, as the sanitizer build must;
+# either way rebuild after a security update of libjpeg, libpng or
+# libnetpbm.
 STATIC  ?= -static
-STATIC_PROGS := facecrop ppmscale32
+STATIC_PROGS := facecrop ppmscale32 putfile
 
 # Each library is a folder, and sees only the folders below it:
 # lib/base (thread pool, little-endian codec) under lib/cnn (libcnn) under

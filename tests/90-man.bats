@@ -75,7 +75,7 @@ page_opts() {
 		m=$top/man/$n.1
 		[ -e "$m" ] || continue
 		h=$(help_opts "$n")
-		[ -n "$h" ] || [ "$n" = cascadepack ] || [ "$n" = faceapi ] ||
+		[ -n "$h" ] || [ "$n" = cascadepack ] || [ "$n" = faceapi ] || [ "$n" = putfile ] ||
 			fail "$n -h names no option"
 		[ "$(page_opts SYNOPSIS "$m")" = "$h" ] ||
 			fail "$n: -h names \"$h\", the SYNOPSIS of $m \"$(page_opts SYNOPSIS "$m")\""
