@@ -159,20 +159,17 @@ static void test_classify(void)
 	fk_model_free(m);
 }
 
-static void test_tally(void)
+/* 70 records of 4x4 faces, labels 0 1 0 1 ..., to path (more than one
+ * batch of the tally), and in want the confusion table m must tally for
+ * them: each record as fk_model_classify_stored names it */
+static void write_records(fk_model *m, const char *path, long want[4])
 {
-	fk_model *m = fk_model_load(at("m.model"), err);
-	char *paths[1] = {(char *)at("rec.bin")};
-	long conf[4] = {0}, want[4] = {0};
 	unsigned char rec[1 + 48];
 	fk_image face = {0};
-	fk_records r;
-	FILE *f = fopen(paths[0], "wb");
+	FILE *f = fopen(path, "wb");
 	float p[2];
-	int n = 70, ret;
 
-	/* more records than one batch of the tally */
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < 70; i++) {
 		fill(&face, 4, i);
 		fk_cifar_pack(&face, i % 2, rec);
 		fwrite(rec, 1, sizeof rec, f);
@@ -180,6 +177,18 @@ static void test_tally(void)
 		want[(i % 2) * 2 + (p[1] > p[0])]++;
 	}
 	fclose(f);
+	fk_image_free(&face);
+}
+
+static void test_tally(void)
+{
+	fk_model *m = fk_model_load(at("m.model"), err);
+	char *paths[1] = {(char *)at("rec.bin")};
+	long conf[4] = {0}, want[4] = {0};
+	fk_records r;
+	int ret;
+
+	write_records(m, paths[0], want);
 	fk_records_open(&r, paths, 1, 4, err);
 	ret = fk_model_tally(m, &r, 1, conf, err);
 	ok(ret == 0 && !memcmp(conf, want, sizeof conf),
@@ -193,7 +202,6 @@ static void test_tally(void)
 	ok(r.count == 0 || fk_model_tally(m, &r, 1, conf, err) < 0,
 	   "records of another side are refused: %s", err);
 	fk_records_close(&r);
-	fk_image_free(&face);
 	fk_model_free(m);
 }
 
@@ -204,11 +212,9 @@ static void test_mirror(void)
 	fk_model *m = fk_model_load(at("m.model"), err);
 	char *paths[1] = {(char *)at("mirror.bin")};
 	long conf[4] = {0}, want[4] = {0};
-	unsigned char rec[1 + 48];
 	fk_image face = {0}, flip = {0};
 	float p[2], q[2], a[2], b[2];
 	fk_records r;
-	FILE *f;
 
 	fill(&face, 2, 5);
 	fk_image_alloc(&flip, 2, 2, err);
@@ -224,15 +230,7 @@ static void test_mirror(void)
 	ok(same(a, b, 2) && close_to(a[0], (p[0] + q[0]) / 2, 1e-7) &&
 	   close_to(a[1], (p[1] + q[1]) / 2, 1e-7),
 	   "with it both get the mean of the two (%.6f %.6f)", a[0], a[1]);
-	f = fopen(paths[0], "wb");
-	for (int i = 0; i < 70; i++) {
-		fill(&face, 4, i);
-		fk_cifar_pack(&face, i % 2, rec);
-		fwrite(rec, 1, sizeof rec, f);
-		fk_model_classify_stored(m, &face, p, err);
-		want[(i % 2) * 2 + (p[1] > p[0])]++;
-	}
-	fclose(f);
+	write_records(m, paths[0], want);
 	fk_records_open(&r, paths, 1, 4, err);
 	ok(fk_model_tally(m, &r, 1, conf, err) == 0 && !memcmp(conf, want, sizeof conf),
 	   "the tally with the mirror: each record as fk_model_classify_stored names it (%ld %ld %ld %ld)",
