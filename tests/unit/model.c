@@ -215,6 +215,7 @@ static void test_mirror(void)
 	fk_image face = {0}, flip = {0};
 	float p[2], q[2], a[2], b[2];
 	fk_records r;
+	int ret;
 
 	fill(&face, 2, 5);
 	fk_image_alloc(&flip, 2, 2, err);
@@ -232,7 +233,8 @@ static void test_mirror(void)
 	   "with it both get the mean of the two (%.6f %.6f)", a[0], a[1]);
 	write_records(m, paths[0], want);
 	fk_records_open(&r, paths, 1, 4, err);
-	ok(fk_model_tally(m, &r, 1, conf, err) == 0 && !memcmp(conf, want, sizeof conf),
+	ret = fk_model_tally(m, &r, 1, conf, err);
+	ok(ret == 0 && !memcmp(conf, want, sizeof conf),
 	   "the tally with the mirror: each record as fk_model_classify_stored names it (%ld %ld %ld %ld)",
 	   conf[0], conf[1], conf[2], conf[3]);
 	fk_records_close(&r);
