@@ -109,30 +109,51 @@ static void zero_biases(cnn *net)
 	}
 }
 
+/* The decoupled decay's two tests: two copies of spec's network (2
+ * channels, 6x6, 3 classes), their biases zeroed when zero, each take one
+ * step of o on the batch x of 4 (labels 0 1 2 0) from the same weights,
+ * a with the decoupled decay 0.2, b without.  The weights before, p0
+ * (malloc'd), their number np; nonzero when a step failed. */
+static int decay_pair(const char *spec, cnn_train_opts o, const float *x, int zero,
+		      cnn **a, cnn **b, float **p0, long *np)
+{
+	static const int y[4] = {0, 1, 2, 0};
+	float loss, *pa;
+	int r;
+
+	*a = net_or_bail(spec, 2, 6, 6, 3);
+	*b = net_or_bail(spec, 2, 6, 6, 3);
+	if (zero) {
+		zero_biases(*a);
+		zero_biases(*b);
+	}
+	pa = cnn__params(*a, 0, np);
+	*p0 = malloc(*np * sizeof *pa);
+	memcpy(*p0, pa, *np * sizeof *pa);
+	r = cnn_train_step(*b, &o, x, y, 4, &loss, err);
+	o.decoupled_decay = 0.2f;
+	r |= cnn_train_step(*a, &o, x, y, 4, &loss, err);
+	return r;
+}
+
 /* with all-zero images and biases every weight's gradient is 0 (conv:
  * dy * x = 0; fc: its input relu(0) = 0), so one step of plain SGD with
  * the decoupled decay d scales every conv and fc weight by exactly
  * 1 - lr d, and moves the biases as it would without d */
 static void test_decoupled(void)
 {
-	const char *spec = "conv 3 4; pool 3 2; fc 6; fc N";
-	cnn *a = net_or_bail(spec, 2, 6, 6, 3), *b = net_or_bail(spec, 2, 6, 6, 3);
-	float x[4 * 72] = {0}, loss;
-	int y[4] = {0, 1, 2, 0}, r;
+	const float x[4 * 72] = {0};
 	long np, off = 0, wrong = 0, biases_differ = 0;
 	cnn_train_opts o;
-	float *p0 = malloc(sizeof(float) * 2000);
+	float *p0;
+	cnn *a, *b;
+	int r;
 
 	cnn_train_defaults(&o);
 	o.weight_decay = 0;
 	o.lr = 0.5f;
-	zero_biases(a);
-	zero_biases(b);
+	r = decay_pair("conv 3 4; pool 3 2; fc 6; fc N", o, x, 1, &a, &b, &p0, &np);
 	float *pa = cnn__params(a, 0, &np), *pb = cnn__params(b, 0, &np);
-	memcpy(p0, pa, np * sizeof *pa);
-	r = cnn_train_step(b, &o, x, y, 4, &loss, err);
-	o.decoupled_decay = 0.2f;
-	r |= cnn_train_step(a, &o, x, y, 4, &loss, err);
 	for (int i = 0; i < cnn_nlayers(a); i++) {
 		long k = cnn_layer_nparams(a, i);
 		int c, h, w;
@@ -162,23 +183,18 @@ static void test_decoupled(void)
  * on bn's gamma and beta */
 static void test_decoupled_which(void)
 {
-	const char *spec = "conv 3 4; bn; res; conv 3 6 2; add; fc N";
-	cnn *a = net_or_bail(spec, 2, 6, 6, 3), *b = net_or_bail(spec, 2, 6, 6, 3);
-	float x[4 * 72], loss;
-	int y[4] = {0, 1, 2, 0}, r;
 	long np, off = 0, wrong = 0, decayed = 0, kept = 0;
 	cnn_train_opts o;
-	float *p0 = malloc(sizeof(float) * 4000);
+	float x[4 * 72], *p0;
+	cnn *a, *b;
+	int r;
 
 	for (int i = 0; i < 4 * 72; i++)
 		x[i] = rnd();
 	cnn_train_defaults(&o);
 	o.lr = 0.5f;
+	r = decay_pair("conv 3 4; bn; res; conv 3 6 2; add; fc N", o, x, 0, &a, &b, &p0, &np);
 	float *pa = cnn__params(a, 0, &np), *pb = cnn__params(b, 0, &np);
-	memcpy(p0, pa, np * sizeof *pa);
-	r = cnn_train_step(b, &o, x, y, 4, &loss, err);
-	o.decoupled_decay = 0.2f;
-	r |= cnn_train_step(a, &o, x, y, 4, &loss, err);
 	for (int i = 0; i < cnn_nlayers(a); i++) {
 		const char *kind = cnn_layer_kind(a, i);
 		long k = cnn_layer_nparams(a, i), nb;
