@@ -352,6 +352,21 @@ SH
 	assert_equal "$(cat margins)" "$(printf '1.8\n1.1')"
 }
 
+@test "classify-dir -M averages each face with its mirror image, as faceclassify -M does" {
+	skip_without_data
+	model=$BATS_TEST_DIRNAME/../examples/lfw7+other.model
+	photo=$DATA/lfw/images/Tony_Blair/Tony_Blair_0004.jpg
+	m=$(faceclassify -i "$model" | awk '$1 == "find-margin" { print $2 }')
+	for o in "" -M; do
+		facefind "$photo" | facecrop -m "$m" /dev/stdin "$photo" | ppmscale32 |
+			faceclassify -k 2 $o "$model" > want$o
+		classify-dir -k 2 $o "$model" "$photo" | cut -f3 > got$o
+		cat want$o got$o
+		cmp want$o got$o
+	done
+	! cmp -s want want-M
+}
+
 @test "classify-dir: one line per face, photo name and box first, photos in name order" {
 	# a stand-in facefind (the detector has its own tests): two faces in
 	# photos named a*, none in b*, one elsewhere
