@@ -6,6 +6,17 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
+# two_people SIDE BOX: people/Ann and people/Bob, four SIDE x SIDE photos
+# each (the 4th a test one), and boxes with the box "BOX" on every photo
+two_people() {
+	mkdir -p people/Ann people/Bob
+	for i in 1 2 3 4; do
+		ppmmake rgb:80/40/2$i "$1" "$1" > people/Ann/a$i.ppm
+		ppmmake rgb:20/40/8$i "$1" "$1" > people/Bob/b$i.ppm
+		printf 'Ann/a%d.ppm %s\nBob/b%d.ppm %s\n' $i "$2" $i "$2"
+	done > boxes
+}
+
 @test "every script prints its usage with -h and exits 0" {
 	for s in mkdataset evaluate classify-dir contact-sheet make-model; do
 		run "$s" -h
@@ -45,12 +56,7 @@ setup() {
 	assert_failure 1
 	assert_output "plot-log: write error on standard output"
 	# two people of four photos each (the 4th a test one), two training steps
-	mkdir -p people/Ann people/Bob
-	for i in 1 2 3 4; do
-		ppmmake rgb:80/40/2$i 60 60 > people/Ann/a$i.ppm
-		ppmmake rgb:20/40/8$i 60 60 > people/Bob/b$i.ppm
-		printf 'Ann/a%d.ppm 10 10 40 40\nBob/b%d.ppm 10 10 40 40\n' $i $i
-	done > boxes
+	two_people 60 '10 10 40 40'
 	run bash -c 'evaluate -b boxes -w ev -s 32 -c 32 -n 2 people -N "fc N" -b 2 > /dev/full'
 	assert_failure 1
 	assert_output --partial "evaluate: write error on standard output"
@@ -216,12 +222,7 @@ setup() {
 }
 
 @test "evaluate -r: - is standard output, a link stays a link, a device is written in place" {
-	mkdir -p people/Ann people/Bob
-	for i in 1 2 3 4; do
-		ppmmake rgb:80/40/2$i 40 40 > people/Ann/a$i.ppm
-		ppmmake rgb:20/40/8$i 40 40 > people/Bob/b$i.ppm
-		printf 'Ann/a%d.ppm 5 5 30 30\nBob/b%d.ppm 5 5 30 30\n' $i $i
-	done > boxes
+	two_people 40 '5 5 30 30'
 	ev=(evaluate -b boxes -w ev -s 8 -c 8 -n 2 -j 1 -T 1)
 	"${ev[@]}" -r - people -N 'fc N' -b 2 > out 2> /dev/null
 	head -n 1 out | grep -qx '# facekit evaluation: people'
@@ -307,7 +308,7 @@ SH
 		chmod +x bin/$p
 	done
 	n=$(nproc)
-	mkdir -p d photos people/Ann people/Bob
+	mkdir -p d photos
 	for c in 20 60; do ppmmake rgb:$c/$c/$c 32 32; done | cifarpack 0 > d/test.bin
 	printf 'only\nnever\n' > d/labels.txt
 	facetrain -o m -n 1 -N 'fc N' -b 2 d/test.bin 2> /dev/null
@@ -321,11 +322,7 @@ SH
 	PATH=$PWD/bin:$PATH classify-dir -T 3 -j 1 m photos > /dev/null 2>&1 || true
 	assert_equal "$(sort threads)" "facefind 3"
 	rm threads
-	for i in 1 2 3 4; do
-		ppmmake rgb:80/40/2$i 40 40 > people/Ann/a$i.ppm
-		ppmmake rgb:20/40/8$i 40 40 > people/Bob/b$i.ppm
-		printf 'Ann/a%d.ppm 5 5 30 30\nBob/b%d.ppm 5 5 30 30\n' $i $i
-	done > boxes
+	two_people 40 '5 5 30 30'
 	PATH=$PWD/bin:$PATH evaluate -b boxes -w ev -s 8 -c 8 -n 2 people -N 'fc N' -b 2 > /dev/null 2>&1
 	assert_equal "$(sort threads)" "$(printf 'faceeval %s\nfacetrain %s' $n $n)"
 	rm threads
