@@ -76,7 +76,7 @@ VGG_SPEC = ("conv 3 32 relu=0; bn; conv 3 32 relu=0; bn; pool 2 2; "
             "gap; dropout %s; fc N")
 
 
-def vgg_net(p=0.3):
+def vgg_net(p=0.3, nclass=NCLASS):
     layers, c = [], C
     for i, f in enumerate((32, 32, 64, 64, 128, 128)):
         layers += [nn.Conv2d(c, f, 3, padding=1), nn.BatchNorm2d(f), nn.ReLU()]
@@ -84,7 +84,7 @@ def vgg_net(p=0.3):
             layers.append(nn.MaxPool2d(2))
         c = f
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(p),
-                         nn.Linear(c, NCLASS))
+                         nn.Linear(c, nclass))
 
 
 NETS = {"tutorial": (tutorial_net, None), "vgg": (vgg_net, VGG_SPEC)}
