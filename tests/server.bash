@@ -7,9 +7,11 @@ start_server() {
 		PORT=$((20000 + RANDOM % 40000))
 		RUN=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/run$try
 		URL=http://127.0.0.1:$PORT
-		# job control, so that the server takes SIGINT as from a terminal
+		# job control, so that the server takes SIGINT as from a terminal;
+		# and SIGINT's default restored, since a shell cannot trap a signal
+		# ignored when it started (as under `nohup make check &`)
 		set -m
-		faceserve -p "$PORT" -d "$RUN" "$@" 2> "$RUN.log" &
+		env --default-signal=INT faceserve -p "$PORT" -d "$RUN" "$@" 2> "$RUN.log" &
 		SERVER=$!
 		set +m
 		for i in $(seq 300); do
