@@ -128,9 +128,17 @@ def main(folder, steps, seed, threads):
     print(line)
 
 
+USAGE = "usage: torchtrain.py DIR STEPS SEED [THREADS]"
+
 if __name__ == "__main__":
     a = sys.argv
-    if len(a) in (4, 5) and a[2].isdigit() and a[3].isdigit() and (len(a) < 5 or a[4].isdigit()):
-        main(a[1], int(a[2]), int(a[3]), int(a[4]) if len(a) > 4 else 2)
+    if len(a) == 2 and a[1] == "-h":
+        print(USAGE)
+    elif len(a) in (4, 5) and a[2].isdigit() and a[3].isdigit() and (len(a) < 5 or a[4].isdigit()):
+        try:
+            main(a[1], int(a[2]), int(a[3]), int(a[4]) if len(a) > 4 else 2)
+        except (OSError, ValueError, IndexError) as e:
+            sys.exit(f"torchtrain.py: {a[1]}: {e}")
     else:
-        sys.exit("usage: torchtrain.py DIR STEPS SEED [THREADS]")
+        print(USAGE, file=sys.stderr)
+        sys.exit(2)
