@@ -11,7 +11,7 @@ start_server() {
 		# and SIGINT's default restored, since a shell cannot trap a signal
 		# ignored when it started (as under `nohup make check &`)
 		set -m
-		env --default-signal=INT faceserve -p "$PORT" -d "$RUN" "$@" 2> "$RUN.log" &
+		env --default-signal=INT faceserve -p "$PORT" -d "$RUN" "$@" 2> "$RUN.log" 3>&- &
 		SERVER=$!
 		set +m
 		for i in $(seq 300); do
