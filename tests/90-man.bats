@@ -95,8 +95,8 @@ page_opts() {
 	load man-examples
 	DATA=$BATS_TEST_TMPDIR/data
 	mkdir -p "$DATA"
-	printf '.TH X 1\n.SH EXAMPLES\n.EX\nsleep 1000 &\nfalse\nkill %%1; wait\n.EE\n' > x.1
-	run run_man_examples x.1
+	printf '.TH X 1\n.SH EXAMPLES\n.EX\nsleep 1000 &\nfalse\nkill %%1; wait\n.EE\n' > "$DATA/x.1"
+	run run_man_examples "$DATA/x.1"
 	assert_failure
 	run pgrep -f '^sleep 1000$'
 	assert_failure
