@@ -146,6 +146,29 @@ static double dot8(const float *restrict a, const float *restrict b,
 	return s;
 }
 
+/* y[j] = (x[j] - m) a + off, then ReLU if relu (NaN passes, as in
+ * cnn__relu).  The pointers are parameters, restrict, so that the loop is
+ * vectorised at -O2 (unvectorised, it took a fifth of training's time). */
+static void norm8(const float *restrict x, float *restrict y, long n,
+		  float m, float a, float off, int relu)
+{
+	if (relu)
+		BLOCKS(k, n, {
+			float v = (x[k] - m) * a + off;
+			y[k] = v < 0 ? 0 : v;
+		});
+	else
+		BLOCKS(k, n, y[k] = (x[k] - m) * a + off);
+}
+
+/* dx[j] = k1 (dy[j] - k2 - (x[j] - m) k3) */
+static void grad8(const float *restrict dy, const float *restrict x,
+		  float *restrict dx, long n, float m, float k1, float k2,
+		  float k3)
+{
+	BLOCKS(k, n, dx[k] = k1 * (dy[k] - k2 - (x[k] - m) * k3));
+}
+
 typedef struct {
 	const cnn_layer *l;
 	const float *p, *x, *y;
@@ -181,17 +204,9 @@ static void forward_part(void *arg, int part, int nparts)
 			istd = (float)(1 / sqrt((double)l->state[c + ch] + EPS));
 		}
 		float a = j->p[ch] * istd, off = j->p[c + ch];
-		for (int i = 0; i < j->n; i++) {
-			const float *restrict xc = j->x + (i * c + ch) * hw;
-			float *restrict yc = j->yo + (i * c + ch) * hw;
-			if (b->relu)	/* NaN passes, as in cnn__relu */
-				BLOCKS(k, hw, {
-					float v = (xc[k] - mean) * a + off;
-					yc[k] = v < 0 ? 0 : v;
-				});
-			else
-				BLOCKS(k, hw, yc[k] = (xc[k] - mean) * a + off);
-		}
+		for (int i = 0; i < j->n; i++)
+			norm8(j->x + (i * c + ch) * hw, j->yo + (i * c + ch) * hw,
+			      hw, mean, a, off, b->relu);
 	}
 }
 
@@ -236,9 +251,7 @@ static void backward_part(void *arg, int part, int nparts)
 		float k3 = (float)(sdx / M * istd * istd);
 		for (int i = 0; i < j->n; i++) {
 			long o = (i * c + ch) * hw;
-			const float *restrict dy = j->dy + o, *restrict x = j->x + o;
-			float *restrict dx = j->dx + o;
-			BLOCKS(k, hw, dx[k] = k1 * (dy[k] - k2 - (x[k] - mean) * k3));
+			grad8(j->dy + o, j->x + o, j->dx + o, hw, mean, k1, k2, k3);
 		}
 	}
 }
