@@ -93,10 +93,10 @@ page_opts() {
 
 @test "a page whose example fails leaves nothing running" {
 	load man-examples
-	DATA=$BATS_TEST_TMPDIR/data
+	DATA=$BATS_TEST_TMPDIR/data	# the runner links its parent
 	mkdir -p "$DATA"
-	printf '.TH X 1\n.SH EXAMPLES\n.EX\nsleep 1000 &\nfalse\nkill %%1; wait\n.EE\n' > "$DATA/x.1"
-	run run_man_examples "$DATA/x.1"
+	printf '.TH X 1\n.SH EXAMPLES\n.EX\nsleep 1000 &\nfalse\nkill %%1; wait\n.EE\n' > "$BATS_TEST_TMPDIR/x.1"
+	run run_man_examples "$BATS_TEST_TMPDIR/x.1"
 	assert_failure
 	run pgrep -f '^sleep 1000$'
 	assert_failure
