@@ -110,6 +110,73 @@ static float pick(int mask, float a, float b)
 	return a;
 }
 
+#ifdef __SSE2__
+/* mask ? a : b, lane by lane */
+static __m128 blend(__m128 mask, __m128 a, __m128 b)
+{
+	return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b));
+}
+#endif
+
+/* 2x2 windows every 2 pixels of an H x W plane with H and W even (no
+ * padding): the winners of forward_planes, by the same comparisons in the
+ * same order (the lower row if !(lower <= upper), then the right column
+ * if !(right <= left)), 4 outputs at a time with SSE2.  The indices are
+ * kept if arg is not NULL. */
+static void max2x2(const float *x, float *restrict y, int *restrict arg,
+		   int H, int W)
+{
+	int oh = H / 2, ow = W / 2;
+
+	for (int oy = 0; oy < oh; oy++) {
+		const float *r0 = x + 2L * oy * W, *r1 = r0 + W;
+		float *yo = y + (long)oy * ow;
+		int *ao = arg ? arg + (long)oy * ow : NULL, ox = 0;
+		int base = 2 * oy * W;
+#ifdef __SSE2__
+		for (; ox + 4 <= ow; ox += 4) {
+			int i = 2 * ox;
+			__m128 a0 = _mm_loadu_ps(r0 + i), a1 = _mm_loadu_ps(r0 + i + 4);
+			__m128 b0 = _mm_loadu_ps(r1 + i), b1 = _mm_loadu_ps(r1 + i + 4);
+			__m128 w0 = _mm_cmpnle_ps(b0, a0), w1 = _mm_cmpnle_ps(b1, a1);
+			__m128 c0 = blend(w0, b0, a0), c1 = blend(w1, b1, a1);
+			__m128 e = _mm_shuffle_ps(c0, c1, _MM_SHUFFLE(2, 0, 2, 0));
+			__m128 o = _mm_shuffle_ps(c0, c1, _MM_SHUFFLE(3, 1, 3, 1));
+			__m128 w = _mm_cmpnle_ps(o, e);
+			_mm_storeu_ps(yo + ox, blend(w, o, e));
+			if (!ao)
+				continue;
+			/* the column winners' indices: base + i + lane, plus W
+			 * where the lower row won */
+			__m128i step = _mm_set_epi32(3, 2, 1, 0);
+			__m128i i0 = _mm_add_epi32(_mm_set1_epi32(base + i), step);
+			__m128i i1 = _mm_add_epi32(i0, _mm_set1_epi32(4));
+			__m128i dw = _mm_set1_epi32(W);
+			i0 = _mm_add_epi32(i0, _mm_and_si128(_mm_castps_si128(w0), dw));
+			i1 = _mm_add_epi32(i1, _mm_and_si128(_mm_castps_si128(w1), dw));
+			__m128 f0 = _mm_castsi128_ps(i0), f1 = _mm_castsi128_ps(i1);
+			__m128 ie = _mm_shuffle_ps(f0, f1, _MM_SHUFFLE(2, 0, 2, 0));
+			__m128 io = _mm_shuffle_ps(f0, f1, _MM_SHUFFLE(3, 1, 3, 1));
+			_mm_storeu_si128((__m128i *)(ao + ox),
+					 _mm_castps_si128(blend(w, io, ie)));
+		}
+#endif
+		for (; ox < ow; ox++) {
+			int i = 2 * ox, at[2];
+			float c[2];
+			for (int d = 0; d < 2; d++) {
+				int lower = !(r1[i + d] <= r0[i + d]);
+				c[d] = lower ? r1[i + d] : r0[i + d];
+				at[d] = base + i + d + (lower ? W : 0);
+			}
+			int right = !(c[1] <= c[0]);
+			yo[ox] = right ? c[1] : c[0];
+			if (ao)
+				ao[ox] = at[right];
+		}
+	}
+}
+
 /* Each output row in two passes: down the window's rows, each input
  * column's maximum and where it is (vectorisable); then along the
  * window's columns.  Ties go to the leftmost column, then the top row;
@@ -126,6 +193,10 @@ static void forward_planes(const cnn_layer *l, const float *x, float *y,
 		const float *xc = x + c * H * W;
 		float *yc = y + c * l->oh * l->ow;
 		int *arg = aux ? (int *)aux + c * l->oh * l->ow : NULL;
+		if (k == 2 && s == 2 && H % 2 == 0 && W % 2 == 0) {
+			max2x2(xc, yc, arg, H, W);
+			continue;
+		}
 		for (int oy = 0; oy < l->oh; oy++) {
 			int y0 = oy * s - pl->pt, y1 = y0 + k;
 			y0 = y0 < 0 ? 0 : y0;

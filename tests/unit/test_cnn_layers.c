@@ -204,6 +204,50 @@ static void test_pool_known(void)
 	unmake(&l), unmake(&l2);
 }
 
+/* pool 2 2 on even planes (its own code path) against the rule written
+ * out here: each column's lower cell wins if !(lower <= upper), then the
+ * right column if !(right <= left), so ties go left, then up, and NaN
+ * wins; with and without the winners' indices kept */
+static void test_pool_2x2(void)
+{
+	static const int shapes[][3] = {{1, 2, 2}, {3, 4, 6}, {2, 8, 18},
+					{1, 6, 34}};
+	for (int t = 0; t < 4; t++) {
+		int c = shapes[t][0], h = shapes[t][1], w = shapes[t][2];
+		cnn_layer l = make(&cnn_kind_pool, "2 2", c, h, w, 0);
+		long n = (long)c * h * w, o = (long)c * (h / 2) * (w / 2);
+		float *x = malloc(n * sizeof *x), *y = malloc(o * sizeof *y);
+		float *y2 = malloc(o * sizeof *y2), *aux = malloc(o * sizeof *aux);
+		int bad = 0;
+		for (long i = 0; i < n; i++) {
+			int r = (int)(8 * (rnd() + 1));	/* 0..15: many ties */
+			x[i] = r == 15 ? NAN : r == 14 ? -0.0f : r == 13 ? 0.0f :
+			       r - 6;
+		}
+		fwd(&l, NULL, x, y, aux, 1);
+		fwd(&l, NULL, x, y2, NULL, 1);
+		for (int ch = 0; ch < c; ch++)
+			for (int oy = 0; oy < h / 2; oy++)
+				for (int ox = 0; ox < w / 2; ox++) {
+					long b = (long)ch * h * w, j = ((long)ch * (h / 2) + oy) * (w / 2) + ox;
+					int at[2];
+					for (int d = 0; d < 2; d++) {
+						int u = 2 * oy * w + 2 * ox + d;
+						at[d] = !(x[b + u + w] <= x[b + u]) ? u + w : u;
+					}
+					int win = !(x[b + at[1]] <= x[b + at[0]]) ? at[1] : at[0];
+					int got;
+					memcpy(&got, &aux[j], sizeof got);
+					bad += memcmp(&y[j], &x[b + win], sizeof *y) ||
+					       memcmp(&y2[j], &x[b + win], sizeof *y) ||
+					       got != win;
+				}
+		ok(!bad, "pool 2 2 on %dx%dx%d picks the rule's winners, bit for "
+		   "bit, with and without their indices (%d wrong)", c, h, w, bad);
+		free(x), free(y), free(y2), free(aux), unmake(&l);
+	}
+}
+
 static void test_lrn_known(void)
 {
 	/* the TensorFlow formula, with the defaults, by a naive loop */
@@ -521,6 +565,7 @@ int main(void)
 	test_conv_naive(1);
 	test_conv_naive(3);
 	test_pool_known();
+	test_pool_2x2();
 	test_lrn_known();
 	test_fc_known();
 	grad_check("3 4 relu=0", &cnn_kind_conv, 2, 5, 5, 0, 0);
