@@ -329,6 +329,16 @@ check_error() {
 	[ "$(ls outside)" = secret.png ]
 }
 
+@test "start_server tries another port when the server ends at once" {
+	# a faceserve that fails its first start, as on a port taken meanwhile
+	mkdir bin
+	printf '#!/bin/sh\n[ -e %s/once ] && exec %s "$@"\n: > %s/once; exit 1\n' \
+		"$PWD" "$(command -v faceserve)" "$PWD" > bin/faceserve
+	chmod +x bin/faceserve
+	PATH=$PWD/bin:$PATH start_server
+	[ -e once ] && curl -sf "$URL/" > /dev/null
+}
+
 @test "without a faces folder the sorting API is not there" {
 	start_server
 	check_error 404 "sorts no faces folder" -- "$URL/api/sort"

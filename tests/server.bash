@@ -28,7 +28,8 @@ start_server() {
 
 stop_server() {
 	[ -n "${SERVER-}" ] || return 0
-	kill -TERM "$SERVER" 2> /dev/null
+	# a server that has ended already may be reaped and gone
+	kill -TERM "$SERVER" 2> /dev/null || true
 	# its status is not ours: a server that could not start on a busy
 	# port ends non-zero, and start_server tries another
 	wait "$SERVER" 2> /dev/null || true
