@@ -55,6 +55,14 @@ static void print(const cnn_layer *l, char *buf, size_t size)
 	snprintf(buf, size, "pool %d %d", pl->k, pl->stride);
 }
 
+#ifdef __SSE2__
+/* mask ? a : b, lane by lane */
+static __m128 blend(__m128 mask, __m128 a, __m128 b)
+{
+	return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b));
+}
+#endif
+
 /* cm[ix], ci[ix] = the maximum of column ix over rows y0..y1-1 of the
  * plane x (W wide) and its flat index; a later row wins if !(v <= max),
  * so NaN wins.  4 columns at a time with SSE2 (the compiler would not
@@ -83,8 +91,7 @@ static void column_max(const float *x, int W, int y0, int y1,
 			__m128 win = _mm_cmpnle_ps(v, m);
 			__m128i wi = _mm_castps_si128(win);
 			__m128i old = _mm_loadu_si128((__m128i *)(ci + ix));
-			_mm_storeu_ps(cm + ix, _mm_or_ps(_mm_and_ps(win, v),
-							 _mm_andnot_ps(win, m)));
+			_mm_storeu_ps(cm + ix, blend(win, v, m));
 			_mm_storeu_si128((__m128i *)(ci + ix),
 					 _mm_or_si128(_mm_and_si128(wi, idx),
 						      _mm_andnot_si128(wi, old)));
@@ -109,14 +116,6 @@ static float pick(int mask, float a, float b)
 	memcpy(&a, &x, sizeof a);
 	return a;
 }
-
-#ifdef __SSE2__
-/* mask ? a : b, lane by lane */
-static __m128 blend(__m128 mask, __m128 a, __m128 b)
-{
-	return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b));
-}
-#endif
 
 /* 2x2 windows every 2 pixels of an H x W plane with H and W even (no
  * padding): the winners of forward_planes, by the same comparisons in the
@@ -188,12 +187,13 @@ static void forward_planes(const cnn_layer *l, const float *x, float *y,
 	int k = pl->k, s = pl->stride, H = l->h, W = l->w;
 	float *restrict cm = ws;	/* column maxima, W of them */
 	int *restrict ci = (int *)(ws + W);	/* and their flat indices */
+	int two = k == 2 && s == 2 && H % 2 == 0 && W % 2 == 0;	/* max2x2 */
 
 	for (long c = c0; c < c1; c++) {
 		const float *xc = x + c * H * W;
 		float *yc = y + c * l->oh * l->ow;
 		int *arg = aux ? (int *)aux + c * l->oh * l->ow : NULL;
-		if (k == 2 && s == 2 && H % 2 == 0 && W % 2 == 0) {
+		if (two) {
 			max2x2(xc, yc, arg, H, W);
 			continue;
 		}
